@@ -1,0 +1,619 @@
+/**
+ * MemoryBank: the one service behind both front doors (the MCP tools and the CLI). Every rule about
+ * entries, limits, versions, expiry and search lives here or below, never in tools/ or cli.ts.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import path from "node:path";
+import { runBatch } from "./batch.js";
+import type { LoadedConfig, MemoryConfig } from "./config.js";
+import { MemoryError } from "./errors.js";
+import { writeExportFile } from "./exchange.js";
+import {
+  type BatchStoreInput,
+  type BatchStoreOutput,
+  type Entry,
+  type EntryRef,
+  type ExportInput,
+  type ExportOutput,
+  type ItemError,
+  NamespaceSchema,
+  type OnConflict,
+  type ParallelQueryInput,
+  type ParallelQueryOutput,
+  parseInput,
+  printable,
+  type QueryInput,
+  type QueryOutput,
+  type QueryResult,
+  type StoreInput,
+  StoreInputSchema,
+  type StoreOutput,
+  ttlToMs,
+} from "./model.js";
+import { resolveInsideProject } from "./paths.js";
+import { expiryOf, isExpired } from "./retention.js";
+import { type SearchCursor, type SearchDoc, type SearchFilter, SearchIndex, QueryCache } from "./search/index.js";
+import type { Backend, TxView } from "./store/backend.js";
+import { ensureDir } from "./store/files.js";
+import { JsonStore } from "./store/json-store.js";
+
+export interface MemoryBankOptions {
+  log?: (message: string) => void;
+  /** Override the backend (tests); default: the JSON store at config.dataPath. */
+  backend?: Backend;
+}
+
+export interface ProgressOptions {
+  onProgress?: (done: number, total: number, message?: string) => void;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_NAMESPACE = "default";
+const DEFAULT_TYPE = "semantic";
+
+export class MemoryBank {
+  readonly config: MemoryConfig;
+  readonly projectDir: string;
+  readonly dataPath: string;
+  readonly store: Backend;
+  private index: SearchIndex | undefined;
+  private readonly cache: QueryCache<QueryOutput>;
+  private readonly log: (message: string) => void;
+
+  private constructor(loaded: LoadedConfig, options: MemoryBankOptions) {
+    this.config = loaded.memory;
+    this.projectDir = loaded.projectDir;
+    this.dataPath = loaded.dataPath;
+    this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
+    this.cache = new QueryCache<QueryOutput>(this.config.cacheSize);
+    this.store =
+      options.backend ??
+      new JsonStore({
+        dataPath: loaded.dataPath,
+        fsync: this.config.store.fsync,
+        compactAfterBytes: this.config.store.compactAfterBytes,
+        backupsKept: this.config.store.backupsKept,
+        lockStaleMs: this.config.store.lockStaleMs,
+        concurrentBackups: this.config.batchtools.concurrentBackups,
+        exclusive: !this.config.performance.enableParallelAccess,
+        isExpired: (e, now) => isExpired(e, this.config, now),
+        log: this.log,
+      });
+  }
+
+  static async open(loaded: LoadedConfig, options: MemoryBankOptions = {}): Promise<MemoryBank> {
+    const bank = new MemoryBank(loaded, options);
+    bank.store.observe({
+      applied: (change) => {
+        if (!bank.index) return;
+        if (change.kind === "put") bank.index.upsert(bank.toDoc(change.entry));
+        else bank.index.remove(change.entry.namespace, change.entry.key);
+      },
+      // The first load builds the index below (in parallel); later resets come from recovery.
+      reset: () => {
+        if (bank.index) bank.rebuildIndexSync();
+      },
+    });
+    await bank.store.open();
+    if (bank.config.indexing) {
+      bank.index = await SearchIndex.build(
+        [...bank.store.entries()].map((e) => bank.toDoc(e)),
+        { parallel: bank.config.batchtools.parallelIndexing },
+      );
+    }
+    return bank;
+  }
+
+  private rebuildIndexSync(): void {
+    const index = new SearchIndex();
+    for (const e of this.store.entries()) index.upsert(this.toDoc(e));
+    this.index = index;
+  }
+
+  private toDoc(e: Entry): SearchDoc {
+    const expiresAt = expiryOf(e, this.config);
+    return {
+      namespace: e.namespace,
+      key: e.key,
+      value: e.value,
+      tags: e.tags,
+      type: e.type,
+      updatedAt: Date.parse(e.updatedAt),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    };
+  }
+
+  get searchIndex(): SearchIndex | undefined {
+    return this.index;
+  }
+
+  get cacheStats() {
+    return this.cache.stats;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // memory_store
+
+  async storeEntry(input: StoreInput): Promise<StoreOutput> {
+    const namespace = input.namespace ?? DEFAULT_NAMESPACE;
+    const prepared = this.prepare(input, namespace);
+    return this.store.write((tx) => {
+      const r = this.applyStore(tx, prepared, "overwrite");
+      if (r.outcome === "skipped") throw new Error("unreachable: overwrite never skips");
+      return { entry: ref(r.entry), created: r.outcome === "created" };
+    });
+  }
+
+  /** Checks the configured limits and normalizes; everything that can fail before the lock does. */
+  private prepare(input: StoreInput, namespace: string): Prepared {
+    const limits = this.config.limits;
+    const ns = NamespaceSchema.safeParse(namespace);
+    if (!ns.success) throw new MemoryError("INVALID_INPUT", ns.error.issues[0]?.message ?? "namespace is invalid");
+    if (input.key.length > limits.maxKeyLength) {
+      throw new MemoryError(
+        "LIMIT_EXCEEDED",
+        `key is ${input.key.length} characters; the limit is ${limits.maxKeyLength} (memory.limits.maxKeyLength): use a shorter key`,
+      );
+    }
+    if (input.value === undefined) {
+      throw new MemoryError("INVALID_INPUT", "value is required: give any JSON value (string, number, object, ...)");
+    }
+    let json: string;
+    try {
+      json = JSON.stringify(input.value);
+    } catch (error) {
+      throw new MemoryError("INVALID_INPUT", `value cannot be stored as JSON: ${(error as Error).message}`);
+    }
+    const bytes = Buffer.byteLength(json, "utf8");
+    if (bytes > limits.maxValueBytes) {
+      throw new MemoryError(
+        "LIMIT_EXCEEDED",
+        `value is ${bytes} bytes; the limit is ${limits.maxValueBytes} (memory.limits.maxValueBytes): store less, or split it across keys`,
+      );
+    }
+    const tags = input.tags ? [...new Set(input.tags)] : undefined;
+    if (tags && tags.length > limits.maxTags) {
+      throw new MemoryError(
+        "LIMIT_EXCEEDED",
+        `tags has ${tags.length} items; the limit is ${limits.maxTags} (memory.limits.maxTags): keep the most useful ones`,
+      );
+    }
+    if (input.metadata) {
+      const metaBytes = Buffer.byteLength(JSON.stringify(input.metadata), "utf8");
+      if (metaBytes > limits.maxMetadataBytes) {
+        throw new MemoryError(
+          "LIMIT_EXCEEDED",
+          `metadata is ${metaBytes} bytes; the limit is ${limits.maxMetadataBytes} (memory.limits.maxMetadataBytes)`,
+        );
+      }
+    }
+    const ttlMs = input.ttl !== undefined ? ttlToMs(input.ttl) : undefined;
+    // Store the value as it round-trips through JSON, so what is read back is what was stored.
+    return { input, namespace, value: JSON.parse(json), tags, ttlMs };
+  }
+
+  private applyStore(tx: TxView, p: Prepared, onConflict: OnConflict): ApplyResult {
+    const now = Date.now();
+    const stamp = new Date(now).toISOString();
+    const found = tx.get(p.namespace, p.input.key);
+    const existing = found && !isExpired(found, this.config, now) ? found : undefined;
+    if (p.input.ifVersion !== undefined) {
+      const current = existing?.version ?? 0;
+      if (current !== p.input.ifVersion) {
+        throw new MemoryError(
+          "VERSION_CONFLICT",
+          existing
+            ? `key '${printable(p.input.key)}' in namespace '${p.namespace}' is at version ${current}, not ${p.input.ifVersion}: read it again and retry with ifVersion ${current}`
+            : `key '${printable(p.input.key)}' does not exist in namespace '${p.namespace}' (ifVersion ${p.input.ifVersion}): use ifVersion 0 to create it`,
+          { current },
+        );
+      }
+    }
+    if (existing && onConflict === "skip") return { outcome: "skipped" };
+    if (existing && onConflict === "error") {
+      throw new MemoryError(
+        "ALREADY_EXISTS",
+        `key '${printable(p.input.key)}' already exists in namespace '${p.namespace}' (onConflict is "error")`,
+      );
+    }
+    const expiresAt =
+      p.ttlMs !== undefined ? new Date(now + p.ttlMs).toISOString() : existing ? existing.expiresAt : undefined;
+    const entry: Entry = {
+      id: existing?.id ?? randomUUID(),
+      key: p.input.key,
+      namespace: p.namespace,
+      value: p.value,
+      type: p.input.type ?? existing?.type ?? DEFAULT_TYPE,
+      tags: p.tags ?? existing?.tags ?? [],
+      metadata: p.input.metadata ?? existing?.metadata ?? {},
+      createdAt: existing?.createdAt ?? stamp,
+      updatedAt: stamp,
+      ...(expiresAt ? { expiresAt } : {}),
+      // Versions keep counting across an expired predecessor, so a stale ifVersion can never match.
+      version: (found?.version ?? 0) + 1,
+    };
+    tx.put(entry);
+    return { outcome: existing ? "updated" : "created", entry };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // memory_get / lookups
+
+  get(key: string, namespace = DEFAULT_NAMESPACE): Entry | undefined {
+    this.store.refresh();
+    const e = this.store.get(namespace, key);
+    return e && !isExpired(e, this.config) ? e : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // memory_query
+
+  query(input: QueryInput): QueryOutput {
+    this.store.refresh();
+    const limit = input.limit ?? 10;
+    const namespaces = mergeNamespaces(input.namespace, input.namespaces);
+    const filter: SearchFilter = {
+      ...(namespaces ? { namespaces } : {}),
+      ...(input.tags?.length ? { tags: input.tags, tagMode: input.tagMode ?? "all" } : {}),
+      ...(input.type ? { type: input.type } : {}),
+      ...(input.since ? { since: Date.parse(input.since) } : {}),
+      ...(input.until ? { until: Date.parse(input.until) } : {}),
+      includeExpired: input.includeExpired ?? false,
+      now: Date.now(),
+    };
+    const queryId = fingerprint({ ...input, cursor: undefined });
+    const after = input.cursor ? decodeCursor(input.cursor, queryId) : undefined;
+    const text = input.query?.trim() ?? "";
+    const mode = input.mode ?? "hybrid";
+
+    if (mode === "semantic") {
+      throw new MemoryError(
+        "UNAVAILABLE",
+        'mode "semantic" needs an embedding provider: set memory.embeddings.enabled with provider, url and model in claude-flow.config.json (it sends entry text to that endpoint)',
+      );
+    }
+    if (input.key !== undefined || input.keyPrefix !== undefined || mode === "exact" || !text) {
+      return this.scanQuery(input, filter, limit, after, queryId, mode === "exact" ? text : undefined);
+    }
+    const cacheKey = `${queryId}|${input.cursor ?? ""}`;
+    const cached = this.cache.get(cacheKey, this.store.revision);
+    if (cached) return cached;
+    let result: QueryOutput;
+    if (this.index) {
+      const found = this.index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
+      result = this.page(found.hits, found.hasMore, queryId);
+    } else {
+      result = this.substringQuery(text, filter, limit, after, queryId);
+    }
+    this.cache.set(cacheKey, this.store.revision, result);
+    return result;
+  }
+
+  private page(hits: Array<{ namespace: string; key: string; score: number }>, hasMore: boolean, queryId: string) {
+    const results: QueryResult[] = [];
+    for (const h of hits) {
+      const e = this.store.get(h.namespace, h.key);
+      if (e) results.push(toResult(e, h.score));
+    }
+    const last = hits[hits.length - 1];
+    return {
+      results,
+      ...(hasMore && last ? { nextCursor: encodeCursor({ score: last.score, namespace: last.namespace, key: last.key }, queryId) } : {}),
+    };
+  }
+
+  /** Key, key-prefix and filter-only listings: exact matches score 1, listings are newest first. */
+  private scanQuery(
+    input: QueryInput,
+    filter: SearchFilter,
+    limit: number,
+    after: SearchCursor | undefined,
+    queryId: string,
+    exactText: string | undefined,
+  ): QueryOutput {
+    const key = input.key ?? (exactText && input.keyPrefix === undefined ? exactText : undefined);
+    const nsList = filter.namespaces ?? this.store.namespaces();
+    const hits: Array<{ namespace: string; key: string; score: number }> = [];
+    for (const ns of nsList) {
+      if (key !== undefined) {
+        const e = this.store.get(ns, key);
+        if (e && passes(e, filter, this.config)) hits.push({ namespace: ns, key: e.key, score: 1 });
+        continue;
+      }
+      const byKey = this.store.namespace(ns);
+      if (!byKey) continue;
+      for (const e of byKey.values()) {
+        if (input.keyPrefix !== undefined && !e.key.startsWith(input.keyPrefix)) continue;
+        if (!passes(e, filter, this.config)) continue;
+        // Listings order by recency; the score carries it so the cursor order is the same total order.
+        const score = input.keyPrefix !== undefined ? 1 : Date.parse(e.updatedAt);
+        hits.push({ namespace: ns, key: e.key, score });
+      }
+    }
+    hits.sort(compareHits);
+    let start = 0;
+    if (after) {
+      while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
+    }
+    const page = hits.slice(start, start + limit);
+    return this.page(page, start + limit < hits.length, queryId);
+  }
+
+  /** With memory.indexing off: a plain scan that counts query words found in key, value and tags. */
+  private substringQuery(
+    text: string,
+    filter: SearchFilter,
+    limit: number,
+    after: SearchCursor | undefined,
+    queryId: string,
+  ): QueryOutput {
+    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    const hits: Array<{ namespace: string; key: string; score: number }> = [];
+    for (const ns of filter.namespaces ?? this.store.namespaces()) {
+      for (const e of this.store.namespace(ns)?.values() ?? []) {
+        if (!passes(e, filter, this.config)) continue;
+        const hay = `${e.key} ${JSON.stringify(e.value)} ${e.tags.join(" ")}`.toLowerCase();
+        const score = words.filter((w) => hay.includes(w)).length;
+        if (score > 0) hits.push({ namespace: ns, key: e.key, score });
+      }
+    }
+    hits.sort(compareHits);
+    let start = 0;
+    if (after) while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
+    return this.page(hits.slice(start, start + limit), start + limit < hits.length, queryId);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // batch_store
+
+  async batchStore(input: BatchStoreInput, progress: ProgressOptions = {}): Promise<BatchStoreOutput> {
+    const onConflict = input.onConflict ?? "overwrite";
+    const total = input.entries.length;
+    const errors: ItemError[] = [];
+    const prepared: Array<{ index: number; p: Prepared }> = [];
+    input.entries.forEach((raw, index) => {
+      try {
+        const entry = parseInput(StoreInputSchema, raw, `entries[${index}]`);
+        prepared.push({ index, p: this.prepare(entry, entry.namespace ?? input.namespace ?? DEFAULT_NAMESPACE) });
+      } catch (error) {
+        const key = typeof raw.key === "string" ? raw.key : undefined;
+        errors.push({ index, ...(key !== undefined ? { key } : {}), message: (error as Error).message });
+      }
+    });
+    const out: BatchStoreOutput = { stored: 0, updated: 0, skipped: 0, failed: 0, errors };
+
+    if (input.atomic) {
+      if (errors.length > 0) {
+        out.failed = total;
+        out.errors = errors.map((e) => ({ ...e, message: `${e.message} (atomic batch: nothing was stored)` }));
+        return out;
+      }
+      try {
+        const results = await this.store.write(
+          (tx) => prepared.map(({ p }) => this.applyStore(tx, p, onConflict)),
+          { atomic: true },
+        );
+        for (const r of results) count(out, r);
+      } catch (error) {
+        out.failed = total;
+        out.errors = [{ index: -1, message: `${(error as Error).message} (atomic batch: nothing was stored)` }];
+      }
+      progress.onProgress?.(total, total);
+      return out;
+    }
+
+    // Each chunk is one transaction: entries in it are checked and written together under one
+    // lock hold, and concurrent chunks share appends through group commit.
+    const chunkSize = this.config.batchtools.enabled ? this.config.performance.batchWriteSize : 1;
+    const chunks: Array<typeof prepared> = [];
+    for (let i = 0; i < prepared.length; i += chunkSize) chunks.push(prepared.slice(i, i + chunkSize));
+    let done = errors.length;
+    if (errors.length) progress.onProgress?.(done, total);
+    const report = await runBatch(
+      chunks,
+      async (chunk) => {
+        const results = await this.store.write((tx) =>
+          chunk.map(({ index, p }) => {
+            try {
+              return { index, result: this.applyStore(tx, p, onConflict) };
+            } catch (error) {
+              if (!(error instanceof MemoryError)) throw error;
+              return { index, key: p.input.key, error: error.message };
+            }
+          }),
+        );
+        done += chunk.length;
+        progress.onProgress?.(done, total);
+        return results;
+      },
+      {
+        concurrency: this.config.batchtools.enabled ? this.config.batchtools.maxConcurrent : 1,
+        chunkSize: Math.max(1, Math.ceil(this.config.batchtools.batchSize / chunkSize)),
+        ...(progress.signal ? { signal: progress.signal } : {}),
+      },
+    );
+    report.outcomes.forEach((o, i) => {
+      const chunk = chunks[i] ?? [];
+      if (o.ok) {
+        for (const item of o.value) {
+          if ("error" in item) errors.push({ index: item.index, key: item.key, message: item.error as string });
+          else count(out, item.result);
+        }
+      } else {
+        for (const { index, p } of chunk) errors.push({ index, key: p.input.key, message: o.message });
+      }
+    });
+    errors.sort((a, b) => a.index - b.index);
+    out.failed = errors.length;
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // parallel_query
+
+  async parallelQuery(input: ParallelQueryInput, progress: ProgressOptions = {}): Promise<ParallelQueryOutput> {
+    const started = performance.now();
+    const jobs: Array<{ label: string; namespace?: string; q: QueryInput }> = [];
+    for (const raw of input.queries) {
+      const base: QueryInput = typeof raw === "string" ? { query: raw } : raw;
+      const q: QueryInput = { ...base, limit: base.limit ?? input.limit ?? 10 };
+      const label = typeof raw === "string" ? raw : (raw.query ?? raw.key ?? raw.keyPrefix ?? "");
+      if (input.namespaces?.length) {
+        for (const ns of input.namespaces) jobs.push({ label, namespace: ns, q: { ...q, namespace: ns, namespaces: undefined } });
+      } else {
+        jobs.push({ label, q });
+      }
+    }
+    const report = await runBatch(jobs, async (job) => this.query(job.q), {
+      concurrency: this.config.performance.concurrentQueries,
+      retries: 0,
+      ...(progress.signal ? { signal: progress.signal } : {}),
+      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+    });
+    return {
+      results: jobs.map((job, i) => {
+        const o = report.outcomes[i];
+        const base = { query: job.label, ...(job.namespace ? { namespace: job.namespace } : {}) };
+        return o?.ok ? { ...base, results: o.value.results } : { ...base, results: [], error: o?.message ?? "failed" };
+      }),
+      tookMs: Math.round((performance.now() - started) * 1000) / 1000,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // export
+
+  async exportTo(input: ExportInput): Promise<ExportOutput> {
+    this.store.refresh();
+    const format = input.format ?? "json";
+    const compress = input.compress ?? false;
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    let requested = input.path ?? path.join("memory", "exports", `memory-${stamp}.${format}`);
+    if (compress && !requested.endsWith(".gz")) requested += ".gz";
+    const file = resolveInsideProject(this.projectDir, requested);
+    await ensureDir(path.dirname(file));
+    const wanted = input.namespaces ? new Set(input.namespaces) : undefined;
+    const now = Date.now();
+    const entries: Entry[] = [];
+    for (const e of this.store.entries()) {
+      if (wanted && !wanted.has(e.namespace)) continue;
+      if (!input.includeExpired && isExpired(e, this.config, now)) continue;
+      entries.push(e);
+    }
+    entries.sort((a, b) => (a.namespace === b.namespace ? cmp(a.key, b.key) : cmp(a.namespace, b.namespace)));
+    const written = await writeExportFile(file, entries, format, compress);
+    return { path: path.relative(this.projectDir, file), entries: entries.length, ...written };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+interface Prepared {
+  input: StoreInput;
+  namespace: string;
+  value: unknown;
+  tags: string[] | undefined;
+  ttlMs: number | undefined;
+}
+
+type ApplyResult = { outcome: "created" | "updated"; entry: Entry } | { outcome: "skipped" };
+
+function count(out: BatchStoreOutput, r: ApplyResult): void {
+  if (r.outcome === "created") out.stored++;
+  else if (r.outcome === "updated") out.updated++;
+  else out.skipped++;
+}
+
+function ref(e: Entry): EntryRef {
+  return {
+    id: e.id,
+    key: e.key,
+    namespace: e.namespace,
+    version: e.version,
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+    ...(e.expiresAt ? { expiresAt: e.expiresAt } : {}),
+  };
+}
+
+function toResult(e: Entry, score: number): QueryResult {
+  return {
+    key: e.key,
+    namespace: e.namespace,
+    value: e.value,
+    type: e.type,
+    tags: e.tags,
+    score,
+    version: e.version,
+    updatedAt: e.updatedAt,
+    ...(e.expiresAt ? { expiresAt: e.expiresAt } : {}),
+  };
+}
+
+function passes(e: Entry, f: SearchFilter, config: MemoryConfig): boolean {
+  if (f.type && e.type !== f.type) return false;
+  if (f.tags?.length) {
+    const has = (t: string) => e.tags.includes(t);
+    if (f.tagMode === "any" ? !f.tags.some(has) : !f.tags.every(has)) return false;
+  }
+  if (f.since !== undefined || f.until !== undefined) {
+    const t = Date.parse(e.updatedAt);
+    if (f.since !== undefined && t < f.since) return false;
+    if (f.until !== undefined && t > f.until) return false;
+  }
+  return f.includeExpired || !isExpired(e, config, f.now);
+}
+
+function compareHits(a: { score: number; namespace: string; key: string }, b: SearchCursor): number {
+  if (a.score !== b.score) return b.score - a.score;
+  if (a.namespace !== b.namespace) return cmp(a.namespace, b.namespace);
+  return cmp(a.key, b.key);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function mergeNamespaces(one?: string, many?: readonly string[]): string[] | undefined {
+  if (one === undefined && !many?.length) return undefined;
+  return [...new Set([...(one !== undefined ? [one] : []), ...(many ?? [])])];
+}
+
+function fingerprint(value: unknown): string {
+  return createHash("sha1").update(JSON.stringify(value)).digest("base64url").slice(0, 12);
+}
+
+function encodeCursor(c: SearchCursor, queryId: string): string {
+  return Buffer.from(JSON.stringify([queryId, c.score, c.namespace, c.key])).toString("base64url");
+}
+
+function decodeCursor(cursor: string, queryId: string): SearchCursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 4 ||
+    typeof parsed[1] !== "number" ||
+    typeof parsed[2] !== "string" ||
+    typeof parsed[3] !== "string"
+  ) {
+    throw new MemoryError("INVALID_INPUT", "cursor is not valid: pass the nextCursor of the previous page unchanged");
+  }
+  if (parsed[0] !== queryId) {
+    throw new MemoryError(
+      "INVALID_INPUT",
+      "cursor belongs to a different query: repeat the same query fields with the cursor, or drop the cursor",
+    );
+  }
+  return { score: parsed[1], namespace: parsed[2], key: parsed[3] };
+}
+
+export { parseInput };

@@ -1,0 +1,65 @@
+/**
+ * Builds the MCP server from tools/ over one MemoryBank and serves it on stdio. Stdout carries
+ * protocol only; everything else goes to stderr.
+ */
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { tools } from "../tools/index.js";
+import { registerTool, type ToolHooks } from "../tools/define.js";
+import type { LoadedConfig } from "./config.js";
+import { MemoryBank } from "./memory.js";
+import { LineTransport } from "./transport.js";
+import { VERSION } from "./version.js";
+
+export const INSTRUCTIONS = `Persistent memory shared by every agent working in this project.
+- Save a fact, decision or task state with memory_store (key + value; tags and a namespace help later searches). Many at once: batch_store.
+- Find things with memory_query: put your question in "query" (typos are fine); use "key" when you know the exact key. Several searches at once: parallel_query.
+- memory_get reads one entry by key; memory_delete removes entries; memory_stats and memory_cleanup maintain the store; export/import move memories to and from files.
+- To update safely when other agents may write the same key, pass ifVersion with the version you read.`;
+
+export function buildServer(bank: MemoryBank, hooks: ToolHooks = {}): McpServer {
+  const server = new McpServer(
+    { name: "memory-bank-mcp", title: "Memory Bank", version: VERSION },
+    { instructions: INSTRUCTIONS, capabilities: { tools: {}, logging: {} } },
+  );
+  for (const tool of tools) registerTool(server, bank, tool, hooks);
+  return server;
+}
+
+export interface RunningServer {
+  bank: MemoryBank;
+  server: McpServer;
+  /** Resolves when the server has shut down (stdin closed or a signal). */
+  done: Promise<void>;
+}
+
+export async function serveStdio(loaded: LoadedConfig, log: (m: string) => void): Promise<RunningServer> {
+  for (const w of loaded.warnings) log(`warning: ${w}`);
+  const bank = await MemoryBank.open(loaded, { log });
+  const server = buildServer(bank);
+  const transport = new LineTransport(loaded.memory.transport.maxMessageBytes);
+  transport.onerror = (e) => log(`transport: ${e.message}`);
+
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`shutting down (${why})`);
+    try {
+      await server.close();
+    } catch {
+      // already closed
+    }
+    await bank.close();
+    resolveDone();
+  };
+  server.server.onclose = () => void shutdown("client disconnected");
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  await server.connect(transport);
+  log(`serving ${bank.dataPath} (${bank.store.size} entries) on stdio`);
+  return { bank, server, done };
+}

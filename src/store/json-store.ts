@@ -1,0 +1,781 @@
+/**
+ * The embedded JSON backend: a snapshot plus an append-only journal, shared by every process that
+ * opens the same directory.
+ *
+ * - Writers take the cross-process lock, replay whatever other processes appended, run their
+ *   transactions against that fresh state, append one buffer and fsync it before anyone is told
+ *   "stored". Concurrent writes of this process are grouped into that one append (group commit).
+ * - Readers take no lock: `refresh()` stats the snapshot and the journal and replays the new tail,
+ *   so every process sees every other process's acknowledged writes before it answers.
+ * - Compaction folds the journal into a new snapshot of the next generation; the old snapshot and
+ *   its journal are kept in backups/ so a damaged snapshot can be rebuilt.
+ */
+import {
+  closeSync,
+  type Stats,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { MemoryError } from "../errors.js";
+import type { Entry } from "../model.js";
+import { archiveJournal, backupNames, listBackups, preserveSnapshot, pruneBackups } from "./backups.js";
+import type {
+  Backend,
+  Change,
+  CompactResult,
+  StoreObserver,
+  StoreProblem,
+  StoreStatus,
+  TxView,
+  WriteOptions,
+} from "./backend.js";
+import { ensureDir, ensureDirSync, FILE_MODE, fsyncDir } from "./files.js";
+import { encodeLine, type JournalRecord, type Op, type ScanProblem, type SimpleOp, scanJournal } from "./journal.js";
+import { acquireLock, type Release } from "./lock.js";
+import { parseSnapshot, readSnapshot, writeSnapshot } from "./snapshot.js";
+
+export interface JsonStoreOptions {
+  /** The snapshot file, e.g. memory/claude-flow-data.json. Its siblings hold the journal and backups. */
+  dataPath: string;
+  fsync?: boolean;
+  compactAfterBytes?: number;
+  backupsKept?: number;
+  lockStaleMs?: number;
+  /** Prune old backups after releasing the lock instead of while holding it. */
+  concurrentBackups?: boolean;
+  /** Hold the lock for the life of the process (performance.enableParallelAccess = false). */
+  exclusive?: boolean;
+  /** Entries compaction may drop (expired ones). */
+  isExpired?: (entry: Entry, now: number) => boolean;
+  log?: (message: string) => void;
+}
+
+interface Txn {
+  fn: (tx: TxView) => unknown;
+  atomic: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Transactions per group commit: bounds the size of one append and of one lock hold. */
+const MAX_GROUP = 512;
+
+export class JsonStore implements Backend {
+  readonly dataPath: string;
+  readonly journalPath: string;
+  readonly backupDir: string;
+  readonly corruptDir: string;
+  private readonly base: string;
+  private readonly opts: Required<Omit<JsonStoreOptions, "isExpired" | "log">> &
+    Pick<JsonStoreOptions, "isExpired">;
+  private readonly log: (message: string) => void;
+
+  private state = new Map<string, Map<string, Entry>>();
+  private count = 0;
+  private generation = 0;
+  private seq = 0;
+  private journalOffset = 0;
+  private journalRecords = 0;
+  private journalIno = -1;
+  private snapshotId = "";
+  private snapshotBytes = 0;
+  private lastCompaction: string | undefined;
+  private problems: StoreProblem[] = [];
+  private seenProblemOffsets = new Set<string>();
+  private observers: StoreObserver[] = [];
+  private queue: Txn[] = [];
+  private flushing: Promise<void> | undefined;
+  /** True while this process holds the lock for a write: no other process can change the files. */
+  private writing = false;
+  private exclusiveRelease: Release | undefined;
+  private closed = false;
+  private _revision = 0;
+
+  constructor(options: JsonStoreOptions) {
+    this.dataPath = path.resolve(options.dataPath);
+    const dir = path.dirname(this.dataPath);
+    this.base = path.basename(this.dataPath).replace(/\.json$/, "");
+    this.journalPath = path.join(dir, `${this.base}.journal`);
+    this.backupDir = path.join(dir, "backups");
+    this.corruptDir = path.join(dir, "corrupt");
+    this.opts = {
+      dataPath: this.dataPath,
+      fsync: options.fsync ?? true,
+      compactAfterBytes: options.compactAfterBytes ?? 16 * 1024 * 1024,
+      backupsKept: options.backupsKept ?? 5,
+      lockStaleMs: options.lockStaleMs ?? 10_000,
+      concurrentBackups: options.concurrentBackups ?? true,
+      exclusive: options.exclusive ?? false,
+      isExpired: options.isExpired,
+    };
+    this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get revision(): number {
+    return this._revision;
+  }
+
+  observe(observer: StoreObserver): void {
+    this.observers.push(observer);
+  }
+
+  async open(): Promise<void> {
+    await ensureDir(path.dirname(this.dataPath));
+    if (this.opts.exclusive) {
+      this.exclusiveRelease = await acquireLock(this.dataPath, {
+        staleMs: this.opts.lockStaleMs,
+        waitMs: 3000,
+        onCompromised: (e) => this.report("lock-compromised", e.message),
+      }).catch((error) => {
+        throw new MemoryError(
+          "LOCK_BUSY",
+          `the store ${this.dataPath} is in use by another process and performance.enableParallelAccess is false: stop the other process or enable parallel access (${(error as Error).message})`,
+        );
+      });
+    }
+    try {
+      this.loadAll(true);
+      this.refreshFiles(false);
+    } catch (error) {
+      if (!(error instanceof MemoryError) || error.code !== "CORRUPT_DATA") throw error;
+      await this.withLock(() => this.recover(error.message));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  get(namespace: string, key: string): Entry | undefined {
+    return this.state.get(namespace)?.get(key);
+  }
+
+  namespace(namespace: string): ReadonlyMap<string, Entry> | undefined {
+    return this.state.get(namespace);
+  }
+
+  namespaces(): string[] {
+    return [...this.state.keys()].filter((ns) => (this.state.get(ns)?.size ?? 0) > 0).sort();
+  }
+
+  *entries(): IterableIterator<Entry> {
+    for (const byKey of this.state.values()) yield* byKey.values();
+  }
+
+  /**
+   * Replays what other processes acknowledged since we last looked. Synchronous on purpose: state
+   * is never observed half-replayed, and when nothing changed it costs two stat calls.
+   */
+  refresh(): void {
+    if (this.writing || this.closed) return; // we hold the lock: nobody else can have written
+    this.refreshFiles(false);
+  }
+
+  private refreshFiles(writer: boolean): void {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const snap = statOrUndefined(this.dataPath);
+      const id = snap ? statId(snap) : "none";
+      if (id !== this.snapshotId) {
+        this.loadAll(false);
+        continue;
+      }
+      const j = statOrUndefined(this.journalPath);
+      if (!j) {
+        this.journalIno = -1;
+        this.journalOffset = 0;
+        return;
+      }
+      if (j.ino !== this.journalIno || j.size < this.journalOffset) {
+        // A new journal (another process compacted): read it from the start.
+        this.journalIno = j.ino;
+        this.journalOffset = 0;
+        this.journalRecords = 0;
+      }
+      if (j.size === this.journalOffset) return;
+      const outcome = this.replayJournal(this.journalOffset, j.size);
+      if (outcome === "reload") {
+        this.loadAll(false);
+        continue;
+      }
+      if (writer && this.journalOffset < j.size) this.cutTornTail(j.size);
+      return;
+    }
+    throw new MemoryError("UNAVAILABLE", "the store kept changing while it was being read: retry");
+  }
+
+  /** Applies journal records in [from, to). Returns "reload" when they belong to a newer snapshot. */
+  private replayJournal(from: number, to: number): "ok" | "reload" {
+    const buf = readRange(this.journalPath, from, to);
+    if (!buf) return "ok";
+    const scan = scanJournal(buf, from);
+    for (const p of scan.problems) this.noteCorruptLine(p);
+    let applied = 0;
+    for (const record of scan.records) {
+      if (record.gen < this.generation) continue; // folded into the snapshot already
+      if (record.gen > this.generation) return "reload";
+      if (record.seq <= this.seq) continue;
+      this.applyRecord(record);
+      applied++;
+    }
+    this.journalOffset = from + scan.consumed;
+    this.journalRecords += applied;
+    return "ok";
+  }
+
+  private applyRecord(record: JournalRecord): void {
+    this.seq = record.seq;
+    this.applyOp(record.change);
+  }
+
+  private applyOp(op: Op): void {
+    switch (op.op) {
+      case "put":
+        this.applyPut(op.entry);
+        break;
+      case "del":
+        this.applyDel(op.namespace, op.key);
+        break;
+      case "batch":
+        for (const o of op.ops) this.applyOp(o);
+        break;
+    }
+  }
+
+  private applyPut(entry: Entry): void {
+    let byKey = this.state.get(entry.namespace);
+    if (!byKey) {
+      byKey = new Map();
+      this.state.set(entry.namespace, byKey);
+    }
+    const previous = byKey.get(entry.key);
+    byKey.set(entry.key, entry);
+    if (!previous) this.count++;
+    this._revision++;
+    this.emit(previous ? { kind: "put", entry, previous } : { kind: "put", entry });
+  }
+
+  private applyDel(namespace: string, key: string): void {
+    const byKey = this.state.get(namespace);
+    const entry = byKey?.get(key);
+    if (!byKey || !entry) return;
+    byKey.delete(key);
+    this.count--;
+    this._revision++;
+    this.emit({ kind: "del", entry });
+  }
+
+  private emit(change: Change): void {
+    for (const o of this.observers) o.applied(change);
+  }
+
+  /**
+   * Loads the snapshot and the whole journal. On the first load observers get one reset; later
+   * (another process compacted) only the entries that differ are emitted, so the search index is
+   * patched instead of rebuilt.
+   */
+  private loadAll(initial: boolean): void {
+    let snapshot: { generation: number; entries: Entry[] } = { generation: 0, entries: [] };
+    let id = "none";
+    let bytes = 0;
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.dataPath, "r");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (fd !== undefined) {
+      try {
+        const st = fstatSync(fd);
+        id = statId(st);
+        bytes = st.size;
+        const buf = Buffer.allocUnsafe(st.size);
+        let off = 0;
+        while (off < st.size) {
+          const n = readSync(fd, buf, off, st.size - off, off);
+          if (n === 0) break;
+          off += n;
+        }
+        snapshot = parseSnapshot(off === st.size ? buf : buf.subarray(0, off), this.dataPath);
+      } finally {
+        closeSync(fd);
+      }
+    } else if (initial && this.journalHasLaterGenerations()) {
+      throw new MemoryError("CORRUPT_DATA", `${this.dataPath} is missing but the journal refers to a later snapshot`);
+    }
+
+    const next = new Map<string, Map<string, Entry>>();
+    let count = 0;
+    for (const entry of snapshot.entries) {
+      if (!isEntryLike(entry)) {
+        throw new MemoryError("CORRUPT_DATA", `${this.dataPath} holds a malformed entry`);
+      }
+      let byKey = next.get(entry.namespace);
+      if (!byKey) {
+        byKey = new Map();
+        next.set(entry.namespace, byKey);
+      }
+      if (!byKey.has(entry.key)) count++;
+      byKey.set(entry.key, entry);
+    }
+
+    const old = this.state;
+    this.state = next;
+    this.count = count;
+    this.generation = snapshot.generation;
+    this.seq = 0;
+    this.snapshotId = id;
+    this.snapshotBytes = bytes;
+    this.journalOffset = 0;
+    this.journalRecords = 0;
+    this._revision++;
+    if (initial) {
+      for (const o of this.observers) o.reset();
+    } else {
+      this.emitDiff(old);
+    }
+    const j = statOrUndefined(this.journalPath);
+    this.journalIno = j ? j.ino : -1;
+    if (j && j.size > 0 && this.replayJournal(0, j.size) === "reload") {
+      // The journal is already of a newer generation than the snapshot we read (another process
+      // compacted in between): forget the snapshot identity so the next refresh reads both again.
+      this.snapshotId = "";
+    }
+  }
+
+  private emitDiff(old: Map<string, Map<string, Entry>>): void {
+    for (const [ns, byKey] of this.state) {
+      const before = old.get(ns);
+      for (const [key, entry] of byKey) {
+        const prev = before?.get(key);
+        if (prev && prev.id === entry.id && prev.version === entry.version && prev.updatedAt === entry.updatedAt) {
+          continue;
+        }
+        this.emit(prev ? { kind: "put", entry, previous: prev } : { kind: "put", entry });
+      }
+    }
+    for (const [ns, byKey] of old) {
+      const now = this.state.get(ns);
+      for (const [key, entry] of byKey) if (!now?.has(key)) this.emit({ kind: "del", entry });
+    }
+  }
+
+  private journalHasLaterGenerations(): boolean {
+    const j = statOrUndefined(this.journalPath);
+    if (!j || j.size === 0) return false;
+    const buf = readRange(this.journalPath, 0, Math.min(j.size, 1 << 20));
+    return !!buf && scanJournal(buf, 0).records.some((r) => r.gen > 0);
+  }
+
+  private noteCorruptLine(p: ScanProblem): void {
+    const key = `${this.journalIno}:${p.offset}`;
+    if (this.seenProblemOffsets.has(key)) return;
+    this.seenProblemOffsets.add(key);
+    this.report(
+      "corrupt-line",
+      `journal ${this.journalPath} line at byte ${p.offset} (${p.length} bytes) is damaged (${p.reason}); it was skipped and its bytes are kept`,
+    );
+  }
+
+  private report(kind: StoreProblem["kind"], detail: string): void {
+    this.problems.push({ at: new Date().toISOString(), kind, detail });
+    if (this.problems.length > 100) this.problems.shift();
+    this.log(detail);
+  }
+
+  /**
+   * Only called while holding the lock: a final line without its newline can then only be the
+   * remains of a writer that died mid-append. It was never acknowledged, so it is cut off, but its
+   * bytes are copied to backups/ first.
+   */
+  private cutTornTail(size: number): void {
+    const torn = readRange(this.journalPath, this.journalOffset, size);
+    ensureDirSync(this.backupDir);
+    const keep = path.join(this.backupDir, `${this.base}.torn-${Date.now()}-${this.journalOffset}.journal`);
+    if (torn) writeFileSync(keep, torn, { mode: FILE_MODE });
+    const fd = openSync(this.journalPath, "r+");
+    try {
+      ftruncateSync(fd, this.journalOffset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.report(
+      "torn-tail",
+      `journal ended in an incomplete write of ${size - this.journalOffset} bytes (a writer died mid-append); it was never acknowledged, was cut off, and is kept in ${keep}`,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writing
+
+  write<R>(fn: (tx: TxView) => R, options: WriteOptions = {}): Promise<R> {
+    if (this.closed) return Promise.reject(new MemoryError("UNAVAILABLE", "the store is closed"));
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ fn, atomic: options.atomic ?? false, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        try {
+          await this.withLock(() => this.commitGroup(group));
+        } catch (error) {
+          for (const t of group) t.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async withLock<T>(fn: () => Promise<T> | T): Promise<T> {
+    const release = this.exclusiveRelease
+      ? undefined
+      : await acquireLock(this.dataPath, {
+          staleMs: this.opts.lockStaleMs,
+          onCompromised: (e) => this.report("lock-compromised", e.message),
+        });
+    this.writing = true;
+    try {
+      return await fn();
+    } finally {
+      this.writing = false;
+      await release?.().catch(() => {});
+    }
+  }
+
+  private async commitGroup(group: Txn[]): Promise<void> {
+    this.refreshFiles(true);
+    const staged = new Map<string, Entry | null>();
+    const lines: string[] = [];
+    const ops: Op[] = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let seq = this.seq;
+
+    for (const txn of group) {
+      const own = new Map<string, Entry | null>();
+      const txOps: SimpleOp[] = [];
+      const view: TxView = {
+        get: (ns, key) => {
+          const id = slot(ns, key);
+          const hit = own.has(id) ? own.get(id) : staged.has(id) ? staged.get(id) : this.get(ns, key);
+          return hit ?? undefined;
+        },
+        put: (entry) => {
+          own.set(slot(entry.namespace, entry.key), entry);
+          txOps.push({ op: "put", entry });
+        },
+        del: (ns, key) => {
+          own.set(slot(ns, key), null);
+          txOps.push({ op: "del", namespace: ns, key });
+        },
+      };
+      try {
+        const value = txn.fn(view);
+        for (const [id, e] of own) staged.set(id, e);
+        if (txn.atomic && txOps.length > 1) {
+          const op: Op = { op: "batch", ops: txOps };
+          ops.push(op);
+          lines.push(encodeLine(this.generation, ++seq, op));
+        } else {
+          for (const op of txOps) {
+            ops.push(op);
+            lines.push(encodeLine(this.generation, ++seq, op));
+          }
+        }
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+
+    if (lines.length > 0) {
+      const before = this.journalOffset;
+      const buf = Buffer.from(lines.join(""), "utf8");
+      try {
+        await this.append(buf);
+      } catch (error) {
+        await this.undoAppend(before);
+        const e =
+          (error as NodeJS.ErrnoException).code === "ENOSPC"
+            ? new MemoryError("IO_ERROR", "the disk is full: nothing was stored; free space and retry")
+            : new MemoryError("IO_ERROR", `writing the journal failed: ${(error as Error).message}; nothing was stored`);
+        for (const t of group) t.reject(e);
+        return;
+      }
+      this.seq = seq;
+      this.journalOffset = before + buf.length;
+      this.journalRecords += lines.length;
+      for (const op of ops) this.applyOp(op);
+    }
+    group.forEach((t, i) => {
+      const o = outcomes[i];
+      if (o?.ok) t.resolve(o.value);
+      else t.reject(o?.error);
+    });
+
+    if (this.journalOffset >= this.opts.compactAfterBytes) {
+      await this.compactLocked("journal reached store.compactAfterBytes").catch((error) =>
+        this.log(`compaction failed (the journal keeps every write): ${(error as Error).message}`),
+      );
+    }
+  }
+
+  private async append(buf: Buffer): Promise<void> {
+    const created = this.journalIno === -1;
+    const handle = await open(this.journalPath, "a", FILE_MODE);
+    try {
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await handle.write(buf, off, buf.length - off);
+        off += bytesWritten;
+      }
+      // The write is acknowledged to the agent after this returns: it must be on disk, not in cache.
+      if (this.opts.fsync) await handle.datasync();
+      if (created) this.journalIno = (await handle.stat()).ino;
+    } finally {
+      await handle.close();
+    }
+    // A new journal's directory entry must be durable too, or a crash could lose the whole file.
+    if (created && this.opts.fsync) await fsyncDir(path.dirname(this.journalPath));
+  }
+
+  private async undoAppend(size: number): Promise<void> {
+    try {
+      const handle = await open(this.journalPath, "r+");
+      try {
+        await handle.truncate(size);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      // The torn bytes stay; the next writer cuts them as a torn tail.
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Compaction and recovery
+
+  async compact(reason = "requested"): Promise<CompactResult | undefined> {
+    await this.settle();
+    return this.withLock(async () => {
+      this.refreshFiles(true);
+      return this.compactLocked(reason);
+    });
+  }
+
+  /** Waits until every queued write is committed. */
+  private async settle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async compactLocked(reason: string): Promise<CompactResult> {
+    const now = Date.now();
+    const isExpired = this.opts.isExpired;
+    const dropped: Entry[] = [];
+    const keep: Entry[] = [];
+    for (const e of this.entries()) {
+      if (isExpired?.(e, now)) dropped.push(e);
+      else keep.push(e);
+    }
+    const nextGen = this.generation + 1;
+    await ensureDir(this.backupDir);
+    const names = backupNames(this.backupDir, this.base, this.generation);
+    const hadSnapshot = statOrUndefined(this.dataPath) !== undefined;
+    const backups = this.opts.backupsKept > 0;
+    if (backups && hadSnapshot) await preserveSnapshot(this.dataPath, names.snapshot);
+    const bytes = await writeSnapshot(this.dataPath, nextGen, keep, keep.length, this.opts.fsync);
+    // From here the snapshot is the new generation; old-generation journal lines are ignored by
+    // every reader, so moving the journal away can no longer lose anything.
+    if (backups) await archiveJournal(this.journalPath, names.journal);
+    else await rm(this.journalPath, { force: true });
+    const handle = await open(this.journalPath, "wx", FILE_MODE);
+    const ino = (await handle.stat()).ino;
+    await handle.close();
+    if (this.opts.fsync) {
+      await fsyncDir(path.dirname(this.dataPath));
+      if (backups) await fsyncDir(this.backupDir);
+    }
+
+    for (const e of dropped) this.applyDel(e.namespace, e.key);
+    this.generation = nextGen;
+    this.seq = 0;
+    this.journalOffset = 0;
+    this.journalRecords = 0;
+    this.journalIno = ino;
+    const snap = statOrUndefined(this.dataPath);
+    this.snapshotId = snap ? statId(snap) : "none";
+    this.snapshotBytes = bytes;
+    this.lastCompaction = new Date().toISOString();
+    this._revision++;
+
+    const prune = () => pruneBackups(this.backupDir, this.base, this.opts.backupsKept);
+    if (this.opts.concurrentBackups) {
+      prune().catch((e) => this.log(`pruning backups failed: ${(e as Error).message}`));
+    } else {
+      await prune();
+    }
+    this.log(`compacted (${reason}): generation ${nextGen}, ${keep.length} entries, ${dropped.length} expired dropped`);
+    return {
+      generation: nextGen,
+      entries: keep.length,
+      dropped: dropped.length,
+      bytes,
+      ...(backups && hadSnapshot ? { backup: names.snapshot } : {}),
+    };
+  }
+
+  /**
+   * The snapshot is unreadable. It is moved aside, never overwritten, and the state is rebuilt from
+   * the newest readable backup plus every journal written since. Without a usable backup we refuse
+   * to start and leave every file as it is.
+   */
+  private async recover(why: string): Promise<void> {
+    const sets = await listBackups(this.backupDir, this.base);
+    const candidates = sets.filter((s) => s.snapshot).reverse();
+    for (const candidate of candidates) {
+      let snap: { generation: number; entries: Entry[] };
+      try {
+        snap = await readSnapshot(candidate.snapshot as string);
+      } catch {
+        continue;
+      }
+      const journals = sets.filter((s) => s.generation >= snap.generation && s.journal);
+      const state = new Map<string, Entry>();
+      for (const e of snap.entries) state.set(slot(e.namespace, e.key), e);
+      let gen = snap.generation;
+      const replay = (records: JournalRecord[], forGen: number) => {
+        for (const r of records) if (r.gen === forGen) applyTo(state, r.change);
+      };
+      for (const j of journals) {
+        const buf = readRange(j.journal as string, 0, Number.POSITIVE_INFINITY);
+        if (buf) replay(scanJournal(buf, 0).records, j.generation);
+        gen = j.generation + 1;
+      }
+      const current = readRange(this.journalPath, 0, Number.POSITIVE_INFINITY);
+      const currentRecords = current ? scanJournal(current, 0).records : [];
+      const currentGen = currentRecords.reduce((g, r) => Math.max(g, r.gen), gen);
+      replay(currentRecords, currentGen);
+
+      await ensureDir(this.corruptDir);
+      const aside = path.join(this.corruptDir, `${path.basename(this.dataPath)}.${Date.now()}`);
+      if (statOrUndefined(this.dataPath)) await rename(this.dataPath, aside);
+      const entries = [...state.values()];
+      const nextGen = Math.max(currentGen, gen) + 1;
+      await writeSnapshot(this.dataPath, nextGen, entries, entries.length, this.opts.fsync);
+      if (statOrUndefined(this.journalPath)) {
+        await archiveJournal(this.journalPath, path.join(this.corruptDir, `${this.base}.${Date.now()}.journal`));
+      }
+      const h = await open(this.journalPath, "wx", FILE_MODE);
+      await h.close();
+      await fsyncDir(path.dirname(this.dataPath));
+      this.snapshotId = "";
+      this.loadAll(true);
+      this.report(
+        "recovered-snapshot",
+        `snapshot was unreadable (${why}); moved to ${aside} and rebuilt from backup generation ${snap.generation} plus journals: ${entries.length} entries`,
+      );
+      return;
+    }
+    throw new MemoryError(
+      "CORRUPT_DATA",
+      `${why}. No readable backup exists in ${this.backupDir}, so nothing was changed: restore the file from a copy, or run 'memory-bank index-validate --repair' to rebuild from what the journal holds`,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  status(): StoreStatus {
+    return {
+      generation: this.generation,
+      entries: this.count,
+      journalBytes: this.journalOffset,
+      journalRecords: this.journalRecords,
+      snapshotBytes: this.snapshotBytes,
+      ...(this.lastCompaction ? { lastCompaction: this.lastCompaction } : {}),
+      revision: this._revision,
+      problems: [...this.problems],
+    };
+  }
+
+  /** Commits what is queued, compacts a non-empty journal, and releases an exclusive lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.settle();
+    try {
+      const j = statOrUndefined(this.journalPath);
+      if (j && j.size > 0) await this.compact("clean shutdown");
+    } catch (error) {
+      this.log(`compaction at shutdown skipped (the journal keeps every write): ${(error as Error).message}`);
+    } finally {
+      this.closed = true;
+      await this.exclusiveRelease?.().catch(() => {});
+    }
+  }
+}
+
+function slot(namespace: string, key: string): string {
+  return `${namespace}\u0000${key}`;
+}
+
+function applyTo(state: Map<string, Entry>, op: Op): void {
+  if (op.op === "put") state.set(slot(op.entry.namespace, op.entry.key), op.entry);
+  else if (op.op === "del") state.delete(slot(op.namespace, op.key));
+  else for (const o of op.ops) applyTo(state, o);
+}
+
+function isEntryLike(e: unknown): e is Entry {
+  const x = e as Entry | null;
+  return !!x && typeof x === "object" && typeof x.key === "string" && typeof x.namespace === "string";
+}
+
+function statOrUndefined(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+function statId(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+function readRange(file: string, from: number, to: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const end = Math.min(to, fstatSync(fd).size);
+    if (end <= from) return Buffer.alloc(0);
+    const buf = Buffer.allocUnsafe(end - from);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, from + off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === buf.length ? buf : buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
