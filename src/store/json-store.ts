@@ -38,7 +38,7 @@ import type {
 } from "./backend.js";
 import { ensureDir, ensureDirSync, FILE_MODE, fsyncDir } from "./files.js";
 import { encodeLine, type JournalRecord, type Op, type ScanProblem, type SimpleOp, scanJournal } from "./journal.js";
-import { acquireLock, type Release } from "./lock.js";
+import { acquireLock, type Release, sweepLockLeftovers } from "./lock.js";
 import { parseSnapshot, readSnapshot, writeSnapshot } from "./snapshot.js";
 
 export interface JsonStoreOptions {
@@ -54,6 +54,11 @@ export interface JsonStoreOptions {
   exclusive?: boolean;
   /** Entries compaction may drop (expired ones). */
   isExpired?: (entry: Entry, now: number) => boolean;
+  /**
+   * When the snapshot is unreadable and no backup is: rebuild from the journals alone instead of
+   * refusing to start (index-validate --repair, which the user asked for explicitly).
+   */
+  rebuildWithoutBackup?: boolean;
   log?: (message: string) => void;
 }
 
@@ -73,7 +78,7 @@ export class JsonStore implements Backend {
   readonly backupDir: string;
   readonly corruptDir: string;
   private readonly base: string;
-  private readonly opts: Required<Omit<JsonStoreOptions, "isExpired" | "log">> &
+  private readonly opts: Required<Omit<JsonStoreOptions, "isExpired" | "log" | "rebuildWithoutBackup">> &
     Pick<JsonStoreOptions, "isExpired">;
   private readonly log: (message: string) => void;
 
@@ -90,6 +95,7 @@ export class JsonStore implements Backend {
   private problems: StoreProblem[] = [];
   private seenProblemOffsets = new Set<string>();
   private observers: StoreObserver[] = [];
+  private readonly rebuildWithoutBackup: boolean;
   private queue: Txn[] = [];
   private flushing: Promise<void> | undefined;
   /** True while this process holds the lock for a write: no other process can change the files. */
@@ -116,6 +122,7 @@ export class JsonStore implements Backend {
       isExpired: options.isExpired,
     };
     this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
+    this.rebuildWithoutBackup = options.rebuildWithoutBackup ?? false;
   }
 
   get size(): number {
@@ -132,11 +139,13 @@ export class JsonStore implements Backend {
 
   async open(): Promise<void> {
     await ensureDir(path.dirname(this.dataPath));
+    sweepLockLeftovers(this.dataPath);
     if (this.opts.exclusive) {
       this.exclusiveRelease = await acquireLock(this.dataPath, {
         staleMs: this.opts.lockStaleMs,
         waitMs: 3000,
         onCompromised: (e) => this.report("lock-compromised", e.message),
+        log: this.log,
       }).catch((error) => {
         throw new MemoryError(
           "LOCK_BUSY",
@@ -190,6 +199,10 @@ export class JsonStore implements Backend {
         continue;
       }
       const j = statOrUndefined(this.journalPath);
+      // A compaction may have replaced snapshot and journal between the two stats: the journal we
+      // saw would then be the new one, and the old journal's tail would never be read.
+      const again = statOrUndefined(this.dataPath);
+      if ((again ? statId(again) : "none") !== id) continue;
       if (!j) {
         this.journalIno = -1;
         this.journalOffset = 0;
@@ -215,7 +228,8 @@ export class JsonStore implements Backend {
 
   /** Applies journal records in [from, to). Returns "reload" when they belong to a newer snapshot. */
   private replayJournal(from: number, to: number): "ok" | "reload" {
-    const buf = readRange(this.journalPath, from, to);
+    const buf = readRange(this.journalPath, from, to, this.journalIno);
+    if (buf === "replaced") return "reload"; // compacted since the stat: read snapshot and journal again
     if (!buf) return "ok";
     const scan = scanJournal(buf, from);
     for (const p of scan.problems) this.noteCorruptLine(p);
@@ -447,6 +461,7 @@ export class JsonStore implements Backend {
       : await acquireLock(this.dataPath, {
           staleMs: this.opts.lockStaleMs,
           onCompromised: (e) => this.report("lock-compromised", e.message),
+          log: this.log,
         });
     this.writing = true;
     try {
@@ -646,11 +661,15 @@ export class JsonStore implements Backend {
    */
   private async recover(why: string): Promise<void> {
     const sets = await listBackups(this.backupDir, this.base);
-    const candidates = sets.filter((s) => s.snapshot).reverse();
-    for (const candidate of candidates) {
+    const candidates: Array<() => Promise<{ generation: number; entries: Entry[] }>> = sets
+      .filter((s) => s.snapshot)
+      .reverse()
+      .map((s) => () => readSnapshot(s.snapshot as string));
+    if (this.rebuildWithoutBackup) candidates.push(async () => ({ generation: 0, entries: [] }));
+    for (const load of candidates) {
       let snap: { generation: number; entries: Entry[] };
       try {
-        snap = await readSnapshot(candidate.snapshot as string);
+        snap = await load();
       } catch {
         continue;
       }
@@ -712,6 +731,18 @@ export class JsonStore implements Backend {
     };
   }
 
+  /**
+   * index-validate --repair: under the lock a final line without its newline can only be a torn
+   * write (live writers hold the same lock), so it is cut, its bytes kept in backups/. Returns the
+   * problems noticed on the way.
+   */
+  async repairTornTail(): Promise<StoreProblem[]> {
+    await this.settle();
+    const before = new Set(this.problems);
+    await this.withLock(() => this.refreshFiles(true));
+    return this.problems.filter((p) => !before.has(p));
+  }
+
   /** Commits what is queued, compacts a non-empty journal, and releases an exclusive lock. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -756,7 +787,10 @@ function statId(st: Stats): string {
   return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
-function readRange(file: string, from: number, to: number): Buffer | undefined {
+function readRange(file: string, from: number, to: number): Buffer | undefined;
+function readRange(file: string, from: number, to: number, ino: number): Buffer | undefined | "replaced";
+/** Reads bytes [from, to) of `file`; with `ino`, answers "replaced" when the file is another one now. */
+function readRange(file: string, from: number, to: number, ino?: number): Buffer | undefined | "replaced" {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -765,7 +799,9 @@ function readRange(file: string, from: number, to: number): Buffer | undefined {
     throw error;
   }
   try {
-    const end = Math.min(to, fstatSync(fd).size);
+    const st = fstatSync(fd);
+    if (ino !== undefined && ino !== -1 && st.ino !== ino) return "replaced";
+    const end = Math.min(to, st.size);
     if (end <= from) return Buffer.alloc(0);
     const buf = Buffer.allocUnsafe(end - from);
     let off = 0;

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Connected, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
+import { type Connected, call, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
 
 let dir: string;
 let s: Connected;
@@ -35,17 +35,25 @@ describe("tools/list", () => {
 
 describe("memory_store", () => {
   it("creates, then updates with a bumped version", async () => {
-    const a = await ok<{ entry: { version: number; id: string }; created: boolean }>(s.client, "memory_store", {
-      key: "auth/login-flow",
-      value: "CLI login uses OAuth2 device flow",
-      tags: ["auth"],
-    });
+    const a = await ok<{ entry: { version: number; id: string }; created: boolean }>(
+      s.client,
+      "memory_store",
+      {
+        key: "auth/login-flow",
+        value: "CLI login uses OAuth2 device flow",
+        tags: ["auth"],
+      },
+    );
     expect(a.created).toBe(true);
     expect(a.entry.version).toBe(1);
-    const b = await ok<{ entry: { version: number; id: string }; created: boolean }>(s.client, "memory_store", {
-      key: "auth/login-flow",
-      value: { flow: "device", provider: "OAuth2" },
-    });
+    const b = await ok<{ entry: { version: number; id: string }; created: boolean }>(
+      s.client,
+      "memory_store",
+      {
+        key: "auth/login-flow",
+        value: { flow: "device", provider: "OAuth2" },
+      },
+    );
     expect(b.created).toBe(false);
     expect(b.entry.version).toBe(2);
     expect(b.entry.id).toBe(a.entry.id);
@@ -56,7 +64,9 @@ describe("memory_store", () => {
     const r = await call(s.client, "memory_store", { key: "cfg", value: 2, ifVersion: 5 });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/version 1, not 5/);
-    const q = await ok<{ results: Array<{ value: unknown; version: number }> }>(s.client, "memory_query", { key: "cfg" });
+    const q = await ok<{ results: Array<{ value: unknown; version: number }> }>(s.client, "memory_query", {
+      key: "cfg",
+    });
     expect(q.results[0]?.value).toBe(1);
     const created = await call(s.client, "memory_store", { key: "fresh", value: 1, ifVersion: 0 });
     expect(created.isError).toBeFalsy();
@@ -74,7 +84,10 @@ describe("memory_store", () => {
     await new Promise((res) => setTimeout(res, 1100));
     const q = await ok<{ results: unknown[] }>(s.client, "memory_query", { key: "short-lived" });
     expect(q.results).toHaveLength(0);
-    const all = await ok<{ results: unknown[] }>(s.client, "memory_query", { key: "short-lived", includeExpired: true });
+    const all = await ok<{ results: unknown[] }>(s.client, "memory_query", {
+      key: "short-lived",
+      includeExpired: true,
+    });
     expect(all.results).toHaveLength(1);
   });
 });
@@ -103,22 +116,32 @@ describe("memory_query", () => {
       tags: ["db"],
     });
     expect(tagged.results.map((r) => r.key)).toEqual(["db/replication"]);
-    const otherNs = await ok<{ results: unknown[] }>(s.client, "memory_query", { key: "db/backup", namespace: "tasks" });
+    const otherNs = await ok<{ results: unknown[] }>(s.client, "memory_query", {
+      key: "db/backup",
+      namespace: "tasks",
+    });
     expect(otherNs.results).toHaveLength(0);
   });
 
   it("pages with a cursor without repeating or skipping", async () => {
-    const entries = Array.from({ length: 25 }, (_, i) => ({ key: `page/${String(i).padStart(2, "0")}`, value: i }));
+    const entries = Array.from({ length: 25 }, (_, i) => ({
+      key: `page/${String(i).padStart(2, "0")}`,
+      value: i,
+    }));
     await ok(s.client, "batch_store", { entries, namespace: "paging" });
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < 10; i++) {
-      const page = await ok<{ results: Array<{ key: string }>; nextCursor?: string }>(s.client, "memory_query", {
-        keyPrefix: "page/",
-        namespace: "paging",
-        limit: 10,
-        ...(cursor ? { cursor } : {}),
-      });
+      const page = await ok<{ results: Array<{ key: string }>; nextCursor?: string }>(
+        s.client,
+        "memory_query",
+        {
+          keyPrefix: "page/",
+          namespace: "paging",
+          limit: 10,
+          ...(cursor ? { cursor } : {}),
+        },
+      );
       seen.push(...page.results.map((r) => r.key));
       cursor = page.nextCursor;
       if (!cursor) break;
@@ -145,7 +168,10 @@ describe("batch_store", () => {
     expect(r.failed).toBe(1);
     expect(r.errors[0]?.index).toBe(1);
     expect(r.errors[0]?.message).toMatch(/ttl 'soon' is invalid/);
-    const q = await ok<{ results: Array<{ key: string }> }>(s.client, "memory_query", { keyPrefix: "t", namespace: "tasks" });
+    const q = await ok<{ results: Array<{ key: string }> }>(s.client, "memory_query", {
+      keyPrefix: "t",
+      namespace: "tasks",
+    });
     expect(q.results.map((x) => x.key).sort()).toEqual(["t1", "t3"]);
   }, 20_000);
 });
