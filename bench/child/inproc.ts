@@ -1,0 +1,58 @@
+/**
+ * In-process measurements in their own process (so RSS is the store's alone): load time of the store,
+ * load + index time of MemoryBank, RSS, and store / exact-key / text-query latency calling
+ * MemoryBank directly. Prints one JSON object on stdout.
+ *
+ *   node dist/bench/child/inproc.js '{"dir":"...","n":100000,"samples":200}'
+ */
+import { loadConfig } from "../../src/config.js";
+import { MemoryBank } from "../../src/memory.js";
+import { JsonStore } from "../../src/store/json-store.js";
+import { Queries } from "../lib/corpus.js";
+import { sample } from "../lib/stats.js";
+
+interface Args {
+  dir: string;
+  n: number;
+  samples: number;
+}
+
+const args = JSON.parse(process.argv[2] ?? "{}") as Args;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const silent = () => {};
+
+const loaded = loadConfig({ cwd: args.dir });
+
+// 1. The store alone: read + parse the snapshot, replay the journal.
+gc();
+let t = performance.now();
+{
+  const store = new JsonStore({ dataPath: loaded.dataPath, log: silent });
+  await store.open();
+  if (store.size !== args.n) throw new Error(`store holds ${store.size} entries, expected ${args.n}`);
+}
+const loadMs = performance.now() - t;
+gc();
+const baseRss = process.memoryUsage().rss;
+
+// 2. The whole service: load + search index build (as the server does at start-up).
+t = performance.now();
+const bank = await MemoryBank.open(loaded, { log: silent });
+const openMs = performance.now() - t;
+gc();
+const mem = process.memoryUsage();
+
+const q = new Queries(args.n, 0xc0ffee);
+const store = await sample(args.samples, (i) =>
+  bank.storeEntry({ key: `bench/new-${i}`, value: [q.sentence()], tags: ["bench"] }),
+);
+const exact = await sample(args.samples, () => {
+  const r = bank.query({ key: q.existingName() });
+  if (r.results.length !== 1) throw new Error("exact-key query found nothing");
+});
+const text = await sample(args.samples, () => bank.query({ query: q.text(), limit: 10 }));
+
+process.stdout.write(
+  `${JSON.stringify({ loadMs, openMs, rss: mem.rss, heapUsed: mem.heapUsed, baseRss, store, exact, text })}\n`,
+);
+process.exit(0);

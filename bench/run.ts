@@ -1,0 +1,190 @@
+/**
+ * npm run bench [-- --quick] [-- --only peer,scaling,claims,multi] [-- --out FILE.md]
+ *
+ * Runs every section, prints each table as it is done, and writes bench/RESULTS.md plus the
+ * latency chart bench/latency.svg (--quick writes bench/RESULTS.quick.md and latency.quick.svg).
+ */
+import { execFileSync } from "node:child_process";
+import { closeSync, fdatasyncSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { open } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Workspace } from "./lib/preload.js";
+import { latencyChart, renderSection, type Section, type Series } from "./lib/report.js";
+import { ROOT } from "./lib/servers.js";
+import { ms, summarize } from "./lib/stats.js";
+import { type ClaimsPlan, claimsSection } from "./sections/claims.js";
+import { type MultiPlan, multiprocSection } from "./sections/multiproc.js";
+import { type PeerPlan, peerSection } from "./sections/peer.js";
+import { type ScalingPlan, scalingSection } from "./sections/scaling.js";
+
+const SECTIONS = ["peer", "scaling", "claims", "multi"] as const;
+type SectionName = (typeof SECTIONS)[number];
+
+function parseArgs(argv: string[]) {
+  let quick = false;
+  let only: SectionName[] = [...SECTIONS];
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--quick") quick = true;
+    else if (a === "--only" || a.startsWith("--only=")) {
+      const v = a.includes("=") ? a.slice(7) : (argv[++i] ?? "");
+      only = v.split(",").filter(Boolean) as SectionName[];
+      for (const s of only)
+        if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(", ")})`);
+    } else if (a === "--out" || a.startsWith("--out=")) out = a.includes("=") ? a.slice(6) : argv[++i];
+    else if (a === "--help" || a === "-h") {
+      process.stdout.write(
+        "usage: node dist/bench/run.js [--quick] [--only peer,scaling,claims,multi] [--out FILE.md]\n",
+      );
+      process.exit(0);
+    } else throw new Error(`unknown argument '${a}'`);
+  }
+  return { quick, only, out };
+}
+
+interface Plan {
+  peer: PeerPlan;
+  scaling: ScalingPlan;
+  claims: ClaimsPlan;
+  multi: MultiPlan;
+}
+
+const FULL: Plan = {
+  peer: {
+    sizes: [1_000, 10_000, 100_000],
+    samples: (n: number, who: "peer" | "ours") =>
+      who === "ours" ? 300 : n <= 1_000 ? 100 : n <= 10_000 ? 40 : 15,
+  },
+  scaling: {
+    sizes: [1_000, 10_000, 100_000, 1_000_000],
+    samples: (n: number) => (n >= 1_000_000 ? 200 : 300),
+  },
+  claims: { n: 10_000, batchEntries: 1000, batchRounds: 3, queryRounds: 10, buildN: 100_000, buildRounds: 2 },
+  multi: { n: 10_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 500 },
+};
+
+const QUICK: Plan = {
+  peer: { sizes: [1_000], samples: (_n, who) => (who === "ours" ? 100 : 30) },
+  scaling: { sizes: [1_000, 10_000], samples: () => 100 },
+  claims: { n: 1_000, batchEntries: 1000, batchRounds: 1, queryRounds: 5, buildN: 10_000, buildRounds: 1 },
+  multi: { n: 1_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 100 },
+};
+
+/** The disk under the benchmark's stores: what one small append + fdatasync costs. */
+async function fsyncProbe(dir: string) {
+  const file = path.join(dir, "fsync-probe");
+  const buf = Buffer.alloc(300, 120);
+  const fd = openSync(file, "a");
+  const raw: number[] = [];
+  try {
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      writeSync(fd, buf);
+      fdatasyncSync(fd);
+      raw.push(performance.now() - t);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const full: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    const h = await open(file, "a");
+    await h.write(buf);
+    await h.datasync();
+    await h.close();
+    full.push(performance.now() - t);
+  }
+  rmSync(file, { force: true });
+  return { raw: summarize(raw), full: summarize(full) };
+}
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "tools"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
+    return dirty ? `${head} (+ uncommitted changes in src/ or tools/)` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const plan = args.quick ? QUICK : FULL;
+  const benchDir = path.join(ROOT, "bench");
+  const outMd = args.out ?? path.join(benchDir, args.quick ? "RESULTS.quick.md" : "RESULTS.md");
+  const outSvg = outMd.replace(
+    /RESULTS(\.quick)?\.md$/,
+    (_m, q: string | undefined) => `latency${q ?? ""}.svg`,
+  );
+  const started = performance.now();
+  const log = (m: string) =>
+    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
+  const ws = new Workspace();
+  const sections: Section[] = [];
+  const chart: Series[] = [];
+  const emit = (s: Section) => {
+    sections.push(s);
+    process.stdout.write(`\n${renderSection(s)}`);
+  };
+
+  const cpus = os.cpus();
+  const probe = await fsyncProbe(ws.root);
+  const header = [
+    `# memory-bank-mcp benchmarks${args.quick ? " (quick run: small sizes, not the reference numbers)" : ""}`,
+    "",
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()})`,
+    `- Node ${process.version}; code at ${gitCommit()}`,
+    `- Disk under the stores (${os.tmpdir()}): 300-byte append + fdatasync p50 ${ms(probe.raw.p50)}, p95 ${ms(probe.raw.p95)}; open + append + fdatasync + close (what one journal commit does) p50 ${ms(probe.full.p50)}, p95 ${ms(probe.full.p95)}`,
+    `- Rerun: \`npm run bench\` (about 10-15 minutes) or \`npm run bench -- --quick\` (under a minute).`,
+    "",
+  ].join("\n");
+  process.stdout.write(header);
+
+  try {
+    if (args.only.includes("peer")) {
+      const r = await peerSection(ws, plan.peer, log);
+      emit(r.section);
+      chart.push(...r.chart);
+    }
+    if (args.only.includes("scaling")) {
+      const r = await scalingSection(ws, plan.scaling, log);
+      emit(r.section);
+      chart.unshift(...r.chart);
+    }
+    if (args.only.includes("claims")) emit((await claimsSection(ws, plan.claims, log)).section);
+    if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
+  } catch (error) {
+    log(`benchmark failed: ${(error as Error).stack ?? String(error)}`);
+    throw error;
+  } finally {
+    try {
+      ws.dispose();
+    } catch (error) {
+      log(`could not remove ${ws.root}: ${(error as Error).message}`);
+    }
+  }
+
+  const svgName = path.basename(outSvg);
+  const body = sections.map(renderSection).join("\n");
+  const chartNote =
+    chart.length > 0
+      ? `\n![p50 latency against store size, ours and the official memory server](${svgName})\n\nOurs: section 2 (stdio); peer: section 1.\n`
+      : "";
+  writeFileSync(outMd, `${header}${chartNote}\n${body}`);
+  if (chart.length > 0)
+    writeFileSync(outSvg, latencyChart("p50 latency per call vs. entries in the store", chart));
+  log(`wrote ${path.relative(ROOT, outMd)}${chart.length > 0 ? ` and ${path.relative(ROOT, outSvg)}` : ""}`);
+}
+
+await main();
