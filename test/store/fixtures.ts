@@ -1,0 +1,98 @@
+/** Shared fixtures of the store unit tests: temp stores, entries, and byte-exact file inventories. */
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Entry } from "../../src/model.js";
+import { JsonStore, type JsonStoreOptions } from "../../src/store/json-store.js";
+
+export function tempDir(): string {
+  return realpathSync(mkdtempSync(path.join(tmpdir(), "memory-bank-store-")));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface Opened {
+  store: JsonStore;
+  logs: string[];
+}
+
+export function dataPath(dir: string): string {
+  return path.join(dir, "memory", "claude-flow-data.json");
+}
+
+export function makeStore(dir: string, options: Partial<JsonStoreOptions> = {}): Opened {
+  const logs: string[] = [];
+  const store = new JsonStore({ dataPath: dataPath(dir), log: (m) => logs.push(m), ...options });
+  return { store, logs };
+}
+
+export async function openStore(dir: string, options: Partial<JsonStoreOptions> = {}): Promise<Opened> {
+  const o = makeStore(dir, options);
+  await o.store.open();
+  return o;
+}
+
+let ids = 0;
+export function entry(key: string, value: unknown, namespace = "default", version = 1): Entry {
+  const now = new Date().toISOString();
+  return {
+    id: `id-${++ids}`,
+    key,
+    namespace,
+    value,
+    type: "semantic",
+    tags: [],
+    metadata: {},
+    createdAt: now,
+    updatedAt: now,
+    version,
+  };
+}
+
+/** Stores `key = value` (bumping the version like the service does). */
+export function put(store: JsonStore, key: string, value: unknown, namespace = "default"): Promise<Entry> {
+  return store.write((tx) => {
+    const prev = tx.get(namespace, key);
+    const e = entry(key, value, namespace, (prev?.version ?? 0) + 1);
+    tx.put(e);
+    return e;
+  });
+}
+
+/** key -> value of everything the store holds. */
+export function contents(store: JsonStore): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const e of store.entries()) out[`${e.namespace}/${e.key}`] = e.value;
+  return out;
+}
+
+/** Every file under `dir` with the sha256 of its bytes: "was anything changed or lost?" */
+export function inventory(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Every byte stored anywhere under `dir`, concatenated: "is this damaged line still kept?" */
+export function allBytes(dir: string): Buffer {
+  const parts: Buffer[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else parts.push(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return Buffer.concat(parts);
+}
