@@ -105,6 +105,7 @@ export const StoreInputShape = {
   key: KeySchema,
   value: z
     .unknown()
+    .nonoptional({ error: "value is required: give any JSON value (string, number, boolean, array or object)" })
     .describe("Any JSON value: a string, number, boolean, array or object (up to limits.maxValueBytes)."),
   namespace: NamespaceSchema.optional().describe("Namespace; defaults to 'default'."),
   type: MemoryTypeSchema.optional().describe(
@@ -338,6 +339,190 @@ export const ExportOutputSchema = z.object(ExportOutputShape);
 export type ExportOutput = z.infer<typeof ExportOutputSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// memory_get
+
+export const GetInputShape = {
+  key: KeySchema,
+  namespace: NamespaceSchema.optional().describe("Namespace; defaults to 'default'."),
+};
+export const GetInputSchema = z.object(GetInputShape);
+export type GetInput = z.infer<typeof GetInputSchema>;
+
+export const GetOutputShape = {
+  found: z.boolean().describe("false when no live entry has this key (never stored, deleted or expired)"),
+  entry: EntrySchema.optional().describe("The full entry, when found."),
+  expiresAt: IsoDate.optional().describe("When it expires: its own TTL, else its namespace's retention policy."),
+};
+export const GetOutputSchema = z.object(GetOutputShape);
+export type GetOutput = z.infer<typeof GetOutputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// memory_delete
+
+/** Most keys listed in a delete or cleanup answer; the counts are always complete. */
+export const MAX_LISTED_KEYS = 1000;
+
+export const DeleteInputShape = {
+  key: KeySchema.optional().describe("Delete this one key."),
+  keyPrefix: z
+    .string({ error: "keyPrefix must be a string" })
+    .min(1, { error: "keyPrefix is empty: give a prefix such as 'task/'" })
+    .max(KEY_HARD_MAX)
+    .optional()
+    .describe("Delete every key that starts with this prefix."),
+  tags: z
+    .array(TagSchema, { error: "tags must be an array of strings" })
+    .min(1, { error: "tags is empty: give at least one tag" })
+    .max(100)
+    .optional()
+    .describe("Delete entries carrying all of these tags (combines with keyPrefix)."),
+  namespace: NamespaceSchema.optional().describe("Namespace to delete from; defaults to 'default'."),
+  dryRun: z.boolean().optional().describe("Only report what would be deleted."),
+};
+export const DeleteInputSchema = z.object(DeleteInputShape);
+export type DeleteInput = z.infer<typeof DeleteInputSchema>;
+
+export const DeleteOutputShape = {
+  deleted: z.number().int().describe("entries deleted (with dryRun: that would be deleted)"),
+  keys: z.array(z.string()).describe(`the keys, sorted (at most ${MAX_LISTED_KEYS})`),
+  truncated: z.boolean().describe("true when more keys matched than are listed"),
+  namespace: z.string(),
+  dryRun: z.boolean(),
+};
+export const DeleteOutputSchema = z.object(DeleteOutputShape);
+export type DeleteOutput = z.infer<typeof DeleteOutputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// import
+
+export const IMPORT_FORMATS = ["auto", "json", "jsonl", "snapshot", "mcp-memory", "backup"] as const;
+export const ImportFormatSchema = z.enum(IMPORT_FORMATS, {
+  error: (iss) => `format '${String(iss.input)}' is not one of: ${IMPORT_FORMATS.join(", ")}`,
+});
+export type ImportFormat = z.infer<typeof ImportFormatSchema>;
+
+export const ImportInputShape = {
+  path: z
+    .string({ error: "path must be a string" })
+    .min(1, { error: "path is empty: give a file inside the project, e.g. memory/exports/backup.json" })
+    .max(4096)
+    .describe(
+      "File or backup folder inside the project: our json/jsonl exports (.gz too), a claude-flow-data.json snapshot, the official memory server's memory.jsonl, or a memory/backups/NAME folder.",
+    ),
+  namespace: NamespaceSchema.optional().describe(
+    "Put every imported entry into this namespace (default: each entry's own namespace, else 'default').",
+  ),
+  onConflict: OnConflictSchema.optional().describe(
+    "When a key exists: overwrite (default), skip, or error (reported per entry).",
+  ),
+  format: ImportFormatSchema.optional().describe(
+    "auto (default: detected from the content), json, jsonl, snapshot, mcp-memory (the official memory server's JSONL), backup (a concurrent-export folder).",
+  ),
+};
+export const ImportInputSchema = z.object(ImportInputShape);
+export type ImportInput = z.infer<typeof ImportInputSchema>;
+
+export const ImportOutputShape = {
+  path: z.string().describe("What was read, relative to the project directory."),
+  format: ImportFormatSchema.exclude(["auto"]),
+  read: z.number().int().describe("records read from the source"),
+  expired: z.number().int().describe("entries already past their TTL or retention, not imported"),
+  verified: z.number().int().describe("backup files whose sha256 matched the manifest (0 for single files)"),
+  ...BatchStoreOutputShape,
+};
+export const ImportOutputSchema = z.object(ImportOutputShape);
+export type ImportOutput = z.infer<typeof ImportOutputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// memory_stats
+
+export const StatsInputShape = {
+  namespace: NamespaceSchema.optional().describe("Only this namespace's counts (default: all)."),
+  verbose: z.boolean().optional().describe("Also report value bytes per namespace."),
+};
+export const StatsInputSchema = z.object(StatsInputShape);
+export type StatsInput = z.infer<typeof StatsInputSchema>;
+
+export const ProcessInfoSchema = z.object({
+  id: z.string(),
+  pid: z.number().int(),
+  kind: z.enum(["server", "cli"]),
+  command: z.string().optional().describe("the CLI verb, for cli processes"),
+  client: z.string().optional().describe("MCP client name and version from initialize"),
+  startedAt: IsoDate,
+  lastSeen: IsoDate,
+  status: z.enum(["alive", "ended", "stale"]).describe("stale: the process is gone without a clean exit"),
+  calls: z.number().int(),
+  errors: z.number().int(),
+  inFlight: z.array(z.object({ op: z.string(), startedAt: IsoDate })),
+});
+export type ProcessInfo = z.infer<typeof ProcessInfoSchema>;
+
+export const NamespaceStatsSchema = z.object({
+  namespace: z.string(),
+  entries: z.number().int().describe("live entries"),
+  expired: z.number().int().describe("expired but not yet cleaned up"),
+  retention: z.string().describe("the namespace's retention policy, or 'none'"),
+  byType: z.record(z.string(), z.number().int()),
+  valueBytes: z.number().int().optional().describe("JSON bytes of the values (verbose)"),
+});
+export type NamespaceStats = z.infer<typeof NamespaceStatsSchema>;
+
+export const StatsOutputShape = {
+  entries: z.number().int().describe("live entries"),
+  expired: z.number().int().describe("expired but not yet cleaned up"),
+  namespaces: z.array(NamespaceStatsSchema),
+  byType: z.record(z.string(), z.number().int()),
+  disk: z.object({
+    snapshotBytes: z.number().int(),
+    journalBytes: z.number().int(),
+    backupsBytes: z.number().int(),
+    sessionsBytes: z.number().int(),
+  }),
+  index: z.object({ enabled: z.boolean(), terms: z.number().int(), documents: z.number().int() }),
+  cache: z.object({ hits: z.number().int(), misses: z.number().int(), hitRate: z.number() }),
+  store: z.object({ generation: z.number().int(), journalRecords: z.number().int(), lastCompaction: IsoDate.optional() }),
+  processes: z.array(ProcessInfoSchema).describe("processes using the store now"),
+};
+export const StatsOutputSchema = z.object(StatsOutputShape);
+export type StatsOutput = z.infer<typeof StatsOutputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// memory_cleanup
+
+export const CleanupInputShape = {
+  namespaces: z
+    .array(NamespaceSchema)
+    .min(1, { error: "namespaces is empty: omit it to clean every namespace" })
+    .max(1000)
+    .optional()
+    .describe("Only these namespaces (default: all). Permanent namespaces are never touched."),
+  dryRun: z.boolean().optional().describe("Only report what would be removed."),
+};
+export const CleanupInputSchema = z.object(CleanupInputShape);
+export type CleanupInput = z.infer<typeof CleanupInputSchema>;
+
+export const CleanupOutputShape = {
+  dryRun: z.boolean(),
+  removed: z.number().int().describe("entries removed (with dryRun: that would be removed)"),
+  namespaces: z.array(
+    z.object({
+      namespace: z.string(),
+      retention: z.string(),
+      scanned: z.number().int(),
+      removed: z.number().int(),
+      keys: z.array(z.string()).describe(`removed keys, sorted (at most ${MAX_LISTED_KEYS})`),
+      truncated: z.boolean(),
+    }),
+  ),
+  skipped: z.array(z.object({ namespace: z.string(), reason: z.string() })),
+  tookMs: z.number(),
+};
+export const CleanupOutputSchema = z.object(CleanupOutputShape);
+export type CleanupOutput = z.infer<typeof CleanupOutputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+
 
 /** Parses input with a schema, turning zod issues into one MemoryError that names each field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, what = "input"): z.infer<T> {
