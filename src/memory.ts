@@ -32,8 +32,14 @@ import {
 } from "./model.js";
 import { resolveInsideProject } from "./paths.js";
 import { expiryOf, isExpired } from "./retention.js";
-import { type SearchCursor, type SearchDoc, type SearchFilter, SearchIndex, QueryCache } from "./search/index.js";
-import type { Backend, TxView } from "./store/backend.js";
+import {
+  QueryCache,
+  type SearchCursor,
+  type SearchDoc,
+  type SearchFilter,
+  SearchIndex,
+} from "./search/index.js";
+import type { Backend, Change, TxView } from "./store/backend.js";
 import { ensureDir } from "./store/files.js";
 import { JsonStore } from "./store/json-store.js";
 
@@ -41,6 +47,8 @@ export interface MemoryBankOptions {
   log?: (message: string) => void;
   /** Override the backend (tests); default: the JSON store at config.dataPath. */
   backend?: Backend;
+  /** Rebuild an unreadable snapshot from the journals even without a backup (explicit repair). */
+  rebuildWithoutBackup?: boolean;
 }
 
 export interface ProgressOptions {
@@ -77,6 +85,7 @@ export class MemoryBank {
         concurrentBackups: this.config.batchtools.concurrentBackups,
         exclusive: !this.config.performance.enableParallelAccess,
         isExpired: (e, now) => isExpired(e, this.config, now),
+        ...(options.rebuildWithoutBackup ? { rebuildWithoutBackup: true } : {}),
         log: this.log,
       });
   }
@@ -86,8 +95,12 @@ export class MemoryBank {
     bank.store.observe({
       applied: (change) => {
         if (!bank.index) return;
-        if (change.kind === "put") bank.index.upsert(bank.toDoc(change.entry));
-        else bank.index.remove(change.entry.namespace, change.entry.key);
+        if (bank.config.performance.parallelIndexUpdate) {
+          // Deferred: the write path only records the change; the next search applies them all.
+          bank.pendingIndex.set(`${change.entry.namespace}\u0000${change.entry.key}`, change);
+          return;
+        }
+        bank.applyToIndex(change);
       },
       // The first load builds the index below (in parallel); later resets come from recovery.
       reset: () => {
@@ -104,7 +117,29 @@ export class MemoryBank {
     return bank;
   }
 
+  /** Rebuilds the search index from the store (index-validate --repair). */
+  rebuildIndex(): void {
+    if (this.config.indexing) this.rebuildIndexSync();
+  }
+
+  /** Changes applied to the store but not yet to the index (performance.parallelIndexUpdate). */
+  private readonly pendingIndex = new Map<string, Change>();
+
+  private applyToIndex(change: Change): void {
+    if (!this.index) return;
+    if (change.kind === "put") this.index.upsert(this.toDoc(change.entry));
+    else this.index.remove(change.entry.namespace, change.entry.key);
+  }
+
+  /** Brings the index up to date with every applied change; called before each search. */
+  private flushIndex(): void {
+    if (this.pendingIndex.size === 0) return;
+    for (const change of this.pendingIndex.values()) this.applyToIndex(change);
+    this.pendingIndex.clear();
+  }
+
   private rebuildIndexSync(): void {
+    this.pendingIndex.clear();
     const index = new SearchIndex();
     for (const e of this.store.entries()) index.upsert(this.toDoc(e));
     this.index = index;
@@ -124,6 +159,7 @@ export class MemoryBank {
   }
 
   get searchIndex(): SearchIndex | undefined {
+    this.flushIndex();
     return this.index;
   }
 
@@ -148,7 +184,8 @@ export class MemoryBank {
   private prepare(input: StoreInput, namespace: string): Prepared {
     const limits = this.config.limits;
     const ns = NamespaceSchema.safeParse(namespace);
-    if (!ns.success) throw new MemoryError("INVALID_INPUT", ns.error.issues[0]?.message ?? "namespace is invalid");
+    if (!ns.success)
+      throw new MemoryError("INVALID_INPUT", ns.error.issues[0]?.message ?? "namespace is invalid");
     if (input.key.length > limits.maxKeyLength) {
       throw new MemoryError(
         "LIMIT_EXCEEDED",
@@ -156,7 +193,10 @@ export class MemoryBank {
       );
     }
     if (input.value === undefined) {
-      throw new MemoryError("INVALID_INPUT", "value is required: give any JSON value (string, number, object, ...)");
+      throw new MemoryError(
+        "INVALID_INPUT",
+        "value is required: give any JSON value (string, number, object, ...)",
+      );
     }
     let json: string;
     try {
@@ -216,21 +256,28 @@ export class MemoryBank {
         `key '${printable(p.input.key)}' already exists in namespace '${p.namespace}' (onConflict is "error")`,
       );
     }
+    const o = p.origin;
     const expiresAt =
-      p.ttlMs !== undefined ? new Date(now + p.ttlMs).toISOString() : existing ? existing.expiresAt : undefined;
+      p.ttlMs !== undefined
+        ? new Date(now + p.ttlMs).toISOString()
+        : o
+          ? o.expiresAt
+          : existing
+            ? existing.expiresAt
+            : undefined;
     const entry: Entry = {
-      id: existing?.id ?? randomUUID(),
+      id: o?.id ?? existing?.id ?? randomUUID(),
       key: p.input.key,
       namespace: p.namespace,
       value: p.value,
       type: p.input.type ?? existing?.type ?? DEFAULT_TYPE,
       tags: p.tags ?? existing?.tags ?? [],
       metadata: p.input.metadata ?? existing?.metadata ?? {},
-      createdAt: existing?.createdAt ?? stamp,
-      updatedAt: stamp,
+      createdAt: o?.createdAt ?? existing?.createdAt ?? stamp,
+      updatedAt: o?.updatedAt ?? stamp,
       ...(expiresAt ? { expiresAt } : {}),
       // Versions keep counting across an expired predecessor, so a stale ifVersion can never match.
-      version: (found?.version ?? 0) + 1,
+      version: Math.max((found?.version ?? 0) + 1, o?.version ?? 0),
     };
     tx.put(entry);
     return { outcome: existing ? "updated" : "created", entry };
@@ -280,6 +327,7 @@ export class MemoryBank {
     if (cached) return cached;
     let result: QueryOutput;
     if (this.index) {
+      this.flushIndex();
       const found = this.index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
       result = this.page(found.hits, found.hasMore, queryId);
     } else {
@@ -289,7 +337,11 @@ export class MemoryBank {
     return result;
   }
 
-  private page(hits: Array<{ namespace: string; key: string; score: number }>, hasMore: boolean, queryId: string) {
+  private page(
+    hits: Array<{ namespace: string; key: string; score: number }>,
+    hasMore: boolean,
+    queryId: string,
+  ) {
     const results: QueryResult[] = [];
     for (const h of hits) {
       const e = this.store.get(h.namespace, h.key);
@@ -298,7 +350,14 @@ export class MemoryBank {
     const last = hits[hits.length - 1];
     return {
       results,
-      ...(hasMore && last ? { nextCursor: encodeCursor({ score: last.score, namespace: last.namespace, key: last.key }, queryId) } : {}),
+      ...(hasMore && last
+        ? {
+            nextCursor: encodeCursor(
+              { score: last.score, namespace: last.namespace, key: last.key },
+              queryId,
+            ),
+          }
+        : {}),
     };
   }
 
@@ -359,14 +418,23 @@ export class MemoryBank {
     }
     hits.sort(compareHits);
     let start = 0;
-    if (after) while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
+    if (after)
+      while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
     return this.page(hits.slice(start, start + limit), start + limit < hits.length, queryId);
   }
 
   // ---------------------------------------------------------------------------------------------
   // batch_store
 
-  async batchStore(input: BatchStoreInput, progress: ProgressOptions = {}): Promise<BatchStoreOutput> {
+  /**
+   * `preserve` (import and restore) keeps each raw entry's id, createdAt, updatedAt, expiresAt and
+   * version when it carries them, so a restored entry ages exactly as it did before.
+   */
+  async batchStore(
+    input: BatchStoreInput,
+    progress: ProgressOptions = {},
+    options: { preserve?: boolean } = {},
+  ): Promise<BatchStoreOutput> {
     const onConflict = input.onConflict ?? "overwrite";
     const total = input.entries.length;
     const errors: ItemError[] = [];
@@ -374,7 +442,9 @@ export class MemoryBank {
     input.entries.forEach((raw, index) => {
       try {
         const entry = parseInput(StoreInputSchema, raw, `entries[${index}]`);
-        prepared.push({ index, p: this.prepare(entry, entry.namespace ?? input.namespace ?? DEFAULT_NAMESPACE) });
+        const p = this.prepare(entry, entry.namespace ?? input.namespace ?? DEFAULT_NAMESPACE);
+        if (options.preserve) p.origin = originOf(raw);
+        prepared.push({ index, p });
       } catch (error) {
         const key = typeof raw.key === "string" ? raw.key : undefined;
         errors.push({ index, ...(key !== undefined ? { key } : {}), message: (error as Error).message });
@@ -385,7 +455,10 @@ export class MemoryBank {
     if (input.atomic) {
       if (errors.length > 0) {
         out.failed = total;
-        out.errors = errors.map((e) => ({ ...e, message: `${e.message} (atomic batch: nothing was stored)` }));
+        out.errors = errors.map((e) => ({
+          ...e,
+          message: `${e.message} (atomic batch: nothing was stored)`,
+        }));
         return out;
       }
       try {
@@ -396,7 +469,9 @@ export class MemoryBank {
         for (const r of results) count(out, r);
       } catch (error) {
         out.failed = total;
-        out.errors = [{ index: -1, message: `${(error as Error).message} (atomic batch: nothing was stored)` }];
+        out.errors = [
+          { index: -1, message: `${(error as Error).message} (atomic batch: nothing was stored)` },
+        ];
       }
       progress.onProgress?.(total, total);
       return out;
@@ -436,7 +511,8 @@ export class MemoryBank {
       const chunk = chunks[i] ?? [];
       if (o.ok) {
         for (const item of o.value) {
-          if ("error" in item) errors.push({ index: item.index, key: item.key, message: item.error as string });
+          if ("error" in item)
+            errors.push({ index: item.index, key: item.key, message: item.error as string });
           else count(out, item.result);
         }
       } else {
@@ -451,7 +527,10 @@ export class MemoryBank {
   // ---------------------------------------------------------------------------------------------
   // parallel_query
 
-  async parallelQuery(input: ParallelQueryInput, progress: ProgressOptions = {}): Promise<ParallelQueryOutput> {
+  async parallelQuery(
+    input: ParallelQueryInput,
+    progress: ProgressOptions = {},
+  ): Promise<ParallelQueryOutput> {
     const started = performance.now();
     const jobs: Array<{ label: string; namespace?: string; q: QueryInput }> = [];
     for (const raw of input.queries) {
@@ -459,7 +538,8 @@ export class MemoryBank {
       const q: QueryInput = { ...base, limit: base.limit ?? input.limit ?? 10 };
       const label = typeof raw === "string" ? raw : (raw.query ?? raw.key ?? raw.keyPrefix ?? "");
       if (input.namespaces?.length) {
-        for (const ns of input.namespaces) jobs.push({ label, namespace: ns, q: { ...q, namespace: ns, namespaces: undefined } });
+        for (const ns of input.namespaces)
+          jobs.push({ label, namespace: ns, q: { ...q, namespace: ns, namespaces: undefined } });
       } else {
         jobs.push({ label, q });
       }
@@ -474,7 +554,9 @@ export class MemoryBank {
       results: jobs.map((job, i) => {
         const o = report.outcomes[i];
         const base = { query: job.label, ...(job.namespace ? { namespace: job.namespace } : {}) };
-        return o?.ok ? { ...base, results: o.value.results } : { ...base, results: [], error: o?.message ?? "failed" };
+        return o?.ok
+          ? { ...base, results: o.value.results }
+          : { ...base, results: [], error: o?.message ?? "failed" };
       }),
       tookMs: Math.round((performance.now() - started) * 1000) / 1000,
     };
@@ -518,6 +600,21 @@ interface Prepared {
   value: unknown;
   tags: string[] | undefined;
   ttlMs: number | undefined;
+  origin?: Origin;
+}
+
+type Origin = Partial<Pick<Entry, "id" | "createdAt" | "updatedAt" | "expiresAt" | "version">>;
+
+/** The identity fields of an imported entry that are well-formed enough to keep. */
+function originOf(raw: Record<string, unknown>): Origin {
+  const o: Origin = {};
+  const date = (v: unknown) => typeof v === "string" && !Number.isNaN(Date.parse(v));
+  if (typeof raw.id === "string" && raw.id.length > 0 && raw.id.length <= 200) o.id = raw.id;
+  if (date(raw.createdAt)) o.createdAt = raw.createdAt as string;
+  if (date(raw.updatedAt)) o.updatedAt = raw.updatedAt as string;
+  if (date(raw.expiresAt)) o.expiresAt = raw.expiresAt as string;
+  if (Number.isInteger(raw.version) && (raw.version as number) >= 1) o.version = raw.version as number;
+  return o;
 }
 
 type ApplyResult = { outcome: "created" | "updated"; entry: Entry } | { outcome: "skipped" };
@@ -605,7 +702,10 @@ function decodeCursor(cursor: string, queryId: string): SearchCursor {
     typeof parsed[2] !== "string" ||
     typeof parsed[3] !== "string"
   ) {
-    throw new MemoryError("INVALID_INPUT", "cursor is not valid: pass the nextCursor of the previous page unchanged");
+    throw new MemoryError(
+      "INVALID_INPUT",
+      "cursor is not valid: pass the nextCursor of the previous page unchanged",
+    );
   }
   if (parsed[0] !== queryId) {
     throw new MemoryError(
