@@ -37,7 +37,7 @@ export interface CompactResult {
 
 export interface StoreProblem {
   at: string;
-  kind: "corrupt-line" | "torn-tail" | "recovered-snapshot" | "lock-compromised";
+  kind: "corrupt-line" | "torn-tail" | "recovered-snapshot" | "lock-compromised" | "journal-missing";
   detail: string;
 }
 

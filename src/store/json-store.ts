@@ -12,20 +12,20 @@
  */
 import {
   closeSync,
-  type Stats,
   fstatSync,
   fsyncSync,
   ftruncateSync,
   openSync,
   readSync,
+  type Stats,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rename } from "node:fs/promises";
 import path from "node:path";
+import { crc32 } from "node:zlib";
 import { MemoryError } from "../errors.js";
 import type { Entry } from "../model.js";
-import { archiveJournal, backupNames, listBackups, preserveSnapshot, pruneBackups } from "./backups.js";
 import type {
   Backend,
   Change,
@@ -36,8 +36,16 @@ import type {
   TxView,
   WriteOptions,
 } from "./backend.js";
-import { ensureDir, ensureDirSync, FILE_MODE, fsyncDir } from "./files.js";
-import { encodeLine, type JournalRecord, type Op, type ScanProblem, type SimpleOp, scanJournal } from "./journal.js";
+import { backupNames, listBackups, preserveSnapshot, pruneBackups } from "./backups.js";
+import { ensureDir, ensureDirSync, FILE_MODE, fsyncDir, tempPathFor } from "./files.js";
+import {
+  encodeLine,
+  type JournalRecord,
+  type Op,
+  type ScanProblem,
+  type SimpleOp,
+  scanJournal,
+} from "./journal.js";
 import { acquireLock, type Release, sweepLockLeftovers } from "./lock.js";
 import { parseSnapshot, readSnapshot, writeSnapshot } from "./snapshot.js";
 
@@ -96,6 +104,7 @@ export class JsonStore implements Backend {
   private seenProblemOffsets = new Set<string>();
   private observers: StoreObserver[] = [];
   private readonly rebuildWithoutBackup: boolean;
+  private compactAtClose = true;
   private queue: Txn[] = [];
   private flushing: Promise<void> | undefined;
   /** True while this process holds the lock for a write: no other process can change the files. */
@@ -156,6 +165,12 @@ export class JsonStore implements Backend {
     try {
       this.loadAll(true);
       this.refreshFiles(false);
+      if (this.snapshotId !== "none" && !statOrUndefined(this.journalPath)) {
+        this.report(
+          "journal-missing",
+          `journal ${this.journalPath} is missing next to snapshot generation ${this.generation} (compaction never leaves it missing): writes acknowledged after that snapshot was written are not in the snapshot. If the journal was moved or deleted by mistake, stop every server and put it back; this process continues from the snapshot`,
+        );
+      }
     } catch (error) {
       if (!(error instanceof MemoryError) || error.code !== "CORRUPT_DATA") throw error;
       await this.withLock(() => this.recover(error.message));
@@ -232,7 +247,8 @@ export class JsonStore implements Backend {
     if (buf === "replaced") return "reload"; // compacted since the stat: read snapshot and journal again
     if (!buf) return "ok";
     const scan = scanJournal(buf, from);
-    for (const p of scan.problems) this.noteCorruptLine(p);
+    for (const p of scan.problems)
+      this.noteCorruptLine(p, buf.subarray(p.offset - from, p.offset - from + p.length));
     let applied = 0;
     for (const record of scan.records) {
       if (record.gen < this.generation) continue; // folded into the snapshot already
@@ -324,7 +340,10 @@ export class JsonStore implements Backend {
         closeSync(fd);
       }
     } else if (initial && this.journalHasLaterGenerations()) {
-      throw new MemoryError("CORRUPT_DATA", `${this.dataPath} is missing but the journal refers to a later snapshot`);
+      throw new MemoryError(
+        "CORRUPT_DATA",
+        `${this.dataPath} is missing but the journal refers to a later snapshot`,
+      );
     }
 
     const next = new Map<string, Map<string, Entry>>();
@@ -371,7 +390,12 @@ export class JsonStore implements Backend {
       const before = old.get(ns);
       for (const [key, entry] of byKey) {
         const prev = before?.get(key);
-        if (prev && prev.id === entry.id && prev.version === entry.version && prev.updatedAt === entry.updatedAt) {
+        if (
+          prev &&
+          prev.id === entry.id &&
+          prev.version === entry.version &&
+          prev.updatedAt === entry.updatedAt
+        ) {
           continue;
         }
         this.emit(prev ? { kind: "put", entry, previous: prev } : { kind: "put", entry });
@@ -390,13 +414,28 @@ export class JsonStore implements Backend {
     return !!buf && scanJournal(buf, 0).records.some((r) => r.gen > 0);
   }
 
-  private noteCorruptLine(p: ScanProblem): void {
+  private noteCorruptLine(p: ScanProblem, bytes: Buffer): void {
     const key = `${this.journalIno}:${p.offset}`;
     if (this.seenProblemOffsets.has(key)) return;
     this.seenProblemOffsets.add(key);
+    // Compaction archives the journal and pruning deletes old archives: the damaged bytes are
+    // copied out at first sight so that no later step can be what finally destroys them.
+    const keep = path.join(
+      this.corruptDir,
+      `${this.base}.line-${this.journalIno}-${p.offset}-${crc32(bytes).toString(16)}.bad`,
+    );
+    let kept = `its bytes are kept in ${keep}`;
+    try {
+      ensureDirSync(this.corruptDir);
+      writeFileSync(keep, bytes, { mode: FILE_MODE, flag: "wx" });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        kept = `copying its bytes to ${this.corruptDir} failed (${(error as Error).message}); they remain in the journal until it is compacted`;
+      }
+    }
     this.report(
       "corrupt-line",
-      `journal ${this.journalPath} line at byte ${p.offset} (${p.length} bytes) is damaged (${p.reason}); it was skipped and its bytes are kept`,
+      `journal ${this.journalPath} line at byte ${p.offset} (${p.length} bytes) is damaged (${p.reason}); it was skipped and ${kept}`,
     );
   }
 
@@ -435,7 +474,12 @@ export class JsonStore implements Backend {
   write<R>(fn: (tx: TxView) => R, options: WriteOptions = {}): Promise<R> {
     if (this.closed) return Promise.reject(new MemoryError("UNAVAILABLE", "the store is closed"));
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ fn, atomic: options.atomic ?? false, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({
+        fn,
+        atomic: options.atomic ?? false,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -527,7 +571,10 @@ export class JsonStore implements Backend {
         const e =
           (error as NodeJS.ErrnoException).code === "ENOSPC"
             ? new MemoryError("IO_ERROR", "the disk is full: nothing was stored; free space and retry")
-            : new MemoryError("IO_ERROR", `writing the journal failed: ${(error as Error).message}; nothing was stored`);
+            : new MemoryError(
+                "IO_ERROR",
+                `writing the journal failed: ${(error as Error).message}; nothing was stored`,
+              );
         for (const t of group) t.reject(e);
         return;
       }
@@ -616,11 +663,7 @@ export class JsonStore implements Backend {
     const bytes = await writeSnapshot(this.dataPath, nextGen, keep, keep.length, this.opts.fsync);
     // From here the snapshot is the new generation; old-generation journal lines are ignored by
     // every reader, so moving the journal away can no longer lose anything.
-    if (backups) await archiveJournal(this.journalPath, names.journal);
-    else await rm(this.journalPath, { force: true });
-    const handle = await open(this.journalPath, "wx", FILE_MODE);
-    const ino = (await handle.stat()).ino;
-    await handle.close();
+    const ino = await this.freshJournal(backups ? names.journal : undefined);
     if (this.opts.fsync) {
       await fsyncDir(path.dirname(this.dataPath));
       if (backups) await fsyncDir(this.backupDir);
@@ -644,7 +687,9 @@ export class JsonStore implements Backend {
     } else {
       await prune();
     }
-    this.log(`compacted (${reason}): generation ${nextGen}, ${keep.length} entries, ${dropped.length} expired dropped`);
+    this.log(
+      `compacted (${reason}): generation ${nextGen}, ${keep.length} entries, ${dropped.length} expired dropped`,
+    );
     return {
       generation: nextGen,
       entries: keep.length,
@@ -655,52 +700,105 @@ export class JsonStore implements Backend {
   }
 
   /**
+   * Replaces the journal with an empty one in a single rename, so there is never a moment without
+   * a journal (a missing journal next to a snapshot then always means damage, and is reported).
+   * The old journal is kept under `keepAs` (a hard link, else a copy) when given.
+   */
+  private async freshJournal(keepAs: string | undefined): Promise<number> {
+    const tmp = tempPathFor(this.journalPath);
+    const handle = await open(tmp, "wx", FILE_MODE);
+    try {
+      if (this.opts.fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (keepAs) {
+      await preserveSnapshot(this.journalPath, keepAs).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      });
+    }
+    await rename(tmp, this.journalPath);
+    return statSync(this.journalPath).ino;
+  }
+
+  /**
    * The snapshot is unreadable. It is moved aside, never overwritten, and the state is rebuilt from
    * the newest readable backup plus every journal written since. Without a usable backup we refuse
    * to start and leave every file as it is.
    */
   private async recover(why: string): Promise<void> {
     const sets = await listBackups(this.backupDir, this.base);
-    const candidates: Array<() => Promise<{ generation: number; entries: Entry[] }>> = sets
+    const current = readRange(this.journalPath, 0, Number.POSITIVE_INFINITY);
+    const currentRecords = current ? scanJournal(current, 0).records : [];
+    // Every journal's records: a crash inside a compaction can leave one generation's lines in the
+    // next generation's journal, so a file is not trusted to hold only its own generation.
+    const records: JournalRecord[] = [...currentRecords];
+    const covered = new Set<number>();
+    for (const s of sets) {
+      if (!s.journal) continue;
+      covered.add(s.generation);
+      const buf = readRange(s.journal, 0, Number.POSITIVE_INFINITY);
+      if (buf) for (const r of scanJournal(buf, 0).records) records.push(r);
+    }
+    for (const r of records) covered.add(r.gen);
+    // The damaged snapshot's generation: one past the newest compaction that left a backup, or
+    // what the live journal says.
+    const newestBackup = sets[sets.length - 1];
+    const target = currentRecords.reduce(
+      (g, r) => Math.max(g, r.gen),
+      newestBackup ? newestBackup.generation + 1 : 0,
+    );
+    const candidates: Array<{
+      load: () => Promise<{ generation: number; entries: Entry[] }>;
+      bestEffort: boolean;
+    }> = sets
       .filter((s) => s.snapshot)
       .reverse()
-      .map((s) => () => readSnapshot(s.snapshot as string));
-    if (this.rebuildWithoutBackup) candidates.push(async () => ({ generation: 0, entries: [] }));
-    for (const load of candidates) {
+      .map((s) => ({ load: () => readSnapshot(s.snapshot as string), bestEffort: false }));
+    // A store starts empty: generation 0 needs no snapshot when its journal was kept.
+    if (covered.has(0) && !sets.some((s) => s.generation === 0 && s.snapshot)) {
+      candidates.push({ load: async () => ({ generation: 0, entries: [] }), bestEffort: false });
+    }
+    if (this.rebuildWithoutBackup)
+      candidates.push({ load: async () => ({ generation: 0, entries: [] }), bestEffort: true });
+    const gaps: string[] = [];
+    for (const candidate of candidates) {
       let snap: { generation: number; entries: Entry[] };
       try {
-        snap = await load();
+        snap = await candidate.load();
       } catch {
         continue;
       }
-      const journals = sets.filter((s) => s.generation >= snap.generation && s.journal);
+      // Replaying from this backup needs every generation's journal up to the damaged snapshot:
+      // with one missing, the rebuilt state would silently lack that generation's writes.
+      const missing: number[] = [];
+      for (let g = snap.generation; g < target; g++) if (!covered.has(g)) missing.push(g);
+      if (missing.length > 0 && !candidate.bestEffort) {
+        gaps.push(
+          `backup generation ${snap.generation} lacks the journal of generation ${missing.join(", ")}`,
+        );
+        continue;
+      }
       const state = new Map<string, Entry>();
       for (const e of snap.entries) state.set(slot(e.namespace, e.key), e);
-      let gen = snap.generation;
-      const replay = (records: JournalRecord[], forGen: number) => {
-        for (const r of records) if (r.gen === forGen) applyTo(state, r.change);
-      };
-      for (const j of journals) {
-        const buf = readRange(j.journal as string, 0, Number.POSITIVE_INFINITY);
-        if (buf) replay(scanJournal(buf, 0).records, j.generation);
-        gen = j.generation + 1;
+      const replayed = records
+        .filter((r) => r.gen >= snap.generation)
+        .sort((a, b) => a.gen - b.gen || a.seq - b.seq);
+      let last = "";
+      for (const r of replayed) {
+        const id = `${r.gen}:${r.seq}`;
+        if (id === last) continue;
+        last = id;
+        applyTo(state, r.change);
       }
-      const current = readRange(this.journalPath, 0, Number.POSITIVE_INFINITY);
-      const currentRecords = current ? scanJournal(current, 0).records : [];
-      const currentGen = currentRecords.reduce((g, r) => Math.max(g, r.gen), gen);
-      replay(currentRecords, currentGen);
 
       await ensureDir(this.corruptDir);
       const aside = path.join(this.corruptDir, `${path.basename(this.dataPath)}.${Date.now()}`);
       if (statOrUndefined(this.dataPath)) await rename(this.dataPath, aside);
       const entries = [...state.values()];
-      const nextGen = Math.max(currentGen, gen) + 1;
+      const nextGen = target + 1;
       await writeSnapshot(this.dataPath, nextGen, entries, entries.length, this.opts.fsync);
-      if (statOrUndefined(this.journalPath)) {
-        await archiveJournal(this.journalPath, path.join(this.corruptDir, `${this.base}.${Date.now()}.journal`));
-      }
-      const h = await open(this.journalPath, "wx", FILE_MODE);
-      await h.close();
+      await this.freshJournal(path.join(this.corruptDir, `${this.base}.${Date.now()}.journal`));
       await fsyncDir(path.dirname(this.dataPath));
       this.snapshotId = "";
       this.loadAll(true);
@@ -712,7 +810,7 @@ export class JsonStore implements Backend {
     }
     throw new MemoryError(
       "CORRUPT_DATA",
-      `${why}. No readable backup exists in ${this.backupDir}, so nothing was changed: restore the file from a copy, or run 'memory-bank index-validate --repair' to rebuild from what the journal holds`,
+      `${why}. No readable backup exists in ${this.backupDir}${gaps.length ? ` with every journal since (${gaps.join("; ")})` : ""}, so nothing was changed: restore the file from a copy, or run 'memory-bank index-validate --repair' to rebuild from what the journal holds`,
     );
   }
 
@@ -743,13 +841,18 @@ export class JsonStore implements Backend {
     return this.problems.filter((p) => !before.has(p));
   }
 
+  /** For checks that promised to change nothing (index-validate without --repair). */
+  keepJournalAtClose(): void {
+    this.compactAtClose = false;
+  }
+
   /** Commits what is queued, compacts a non-empty journal, and releases an exclusive lock. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.settle();
     try {
       const j = statOrUndefined(this.journalPath);
-      if (j && j.size > 0) await this.compact("clean shutdown");
+      if (j && j.size > 0 && this.compactAtClose) await this.compact("clean shutdown");
     } catch (error) {
       this.log(`compaction at shutdown skipped (the journal keeps every write): ${(error as Error).message}`);
     } finally {
