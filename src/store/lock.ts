@@ -1,20 +1,20 @@
 /**
- * The cross-process writer lock (proper-lockfile: `<data>.lock` is a directory that exists while
- * someone writes, kept fresh by touching its mtime). A lock whose holder died is taken over once it
- * is `staleMs` old; when the holder was a process on this machine that no longer exists, it is taken
- * over at once, because the lock directory carries an owner record naming it.
+ * The cross-process writer lock, on proper-lockfile (staleness by a periodically touched mtime,
+ * retries, compromise detection). A lock whose holder died is taken over once it is `staleMs` old;
+ * when the holder was a process on this machine that no longer exists, it is taken over at once.
  *
- * The record must never be missing from a live lock, so the directory is built complete under a
- * temporary name and renamed into place (atomic), and released by renaming it away first. Creating
- * files can stall for milliseconds behind another thread's fsync, so writing the record after the
- * mkdir would leave a real window in which a crash leaves an anonymous lock.
+ * For that the lock must name its holder from the instant it exists. proper-lockfile's lock is a
+ * directory made by mkdir, and writing an owner file into it afterwards leaves a window (file
+ * creation can stall for milliseconds behind another thread's fsync) in which a crash leaves an
+ * anonymous lock. So the lock is a symlink instead, through proper-lockfile's `fs` option: one
+ * symlink() call creates it atomically with its owner as the link text, one unlink() removes it.
+ * That is also cheaper than mkdir/rmdir plus an owner file.
  */
-import fs, { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import fs, { readlinkSync, renameSync, rmSync, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { MemoryError } from "../errors.js";
-import { DIR_MODE, FILE_MODE } from "./files.js";
 
 export interface LockOptions {
   staleMs: number;
@@ -31,54 +31,55 @@ interface Owner {
   host: string;
 }
 
-const OWNER = "owner.json";
-const lockDir = (file: string) => `${file}.lock`;
-const scratch = (dir: string, what: string) =>
-  `${dir}.${what}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+const TAG = "memory-bank-lock";
+const lockPath = (file: string) => `${file}.lock`;
+
+function ownerText(): string {
+  // The nonce makes every acquisition's text unique, so a takeover can tell "still the dead
+  // holder's lock" from "a new lock that someone took in the meantime".
+  return `${TAG}:${process.pid}:${hostname()}:${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function parseOwner(text: string): Owner | undefined {
+  const m = /^memory-bank-lock:(\d+):(.*):[a-z0-9]*$/.exec(text);
+  return m?.[1] && m[2] !== undefined ? { pid: Number(m[1]), host: m[2] } : undefined;
+}
 
 type Callback = (err: NodeJS.ErrnoException | null) => void;
 
-/** node:fs whose mkdir/rmdir create and remove a lock directory atomically with its owner record. */
+/** Removes a lock: a symlink, or a directory left by an older layout. */
+function removeLock(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "EPERM") throw error;
+    rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/** node:fs as proper-lockfile uses it, with the lock made a symlink that names its owner. */
 const lockFs = {
   ...fs,
-  mkdir(dir: string, cb: Callback) {
-    const tmp = scratch(dir, "new");
-    let error: NodeJS.ErrnoException | null = null;
-    try {
-      mkdirSync(tmp, { mode: DIR_MODE });
-      const owner: Owner = { pid: process.pid, host: hostname() };
-      writeFileSync(path.join(tmp, OWNER), JSON.stringify(owner), { mode: FILE_MODE });
-      renameSync(tmp, dir);
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      const code = (e as NodeJS.ErrnoException).code;
-      // rename onto a held lock (a non-empty directory) fails: that is "already locked".
-      error =
-        code === "ENOTEMPTY" || code === "EEXIST"
-          ? Object.assign(new Error(`${dir} exists`), { code: "EEXIST" })
-          : (e as NodeJS.ErrnoException);
-    }
-    process.nextTick(cb, error);
+  mkdir(p: string, cb: Callback) {
+    fs.symlink(ownerText(), p, cb);
   },
-  rmdir(dir: string, cb: Callback) {
+  rmdir(p: string, cb: Callback) {
     let error: NodeJS.ErrnoException | null = null;
     try {
-      removeLockDir(dir);
+      removeLock(p);
     } catch (e) {
       error = e as NodeJS.ErrnoException;
     }
     process.nextTick(cb, error);
   },
-  rmdirSync(dir: string) {
-    removeLockDir(dir);
+  rmdirSync(p: string) {
+    removeLock(p);
   },
+  // The link's target does not exist: look at the link itself.
+  stat: fs.lstat,
+  utimes: fs.lutimes,
 };
-
-function removeLockDir(dir: string): void {
-  const aside = scratch(dir, "old");
-  renameSync(dir, aside);
-  rmSync(aside, { recursive: true, force: true });
-}
 
 export async function acquireLock(file: string, options: LockOptions): Promise<Release> {
   const waitMs = options.waitMs ?? Math.max(options.staleMs * 2, 15_000);
@@ -100,7 +101,7 @@ export async function acquireLock(file: string, options: LockOptions): Promise<R
       if (Date.now() >= deadline) {
         throw new MemoryError(
           "LOCK_BUSY",
-          `the store is locked by another process (${lockDir(file)}) and stayed busy for ${waitMs} ms: retry`,
+          `the store is locked by another process (${lockPath(file)}) and stayed busy for ${waitMs} ms: retry`,
         );
       }
       // Writers hold the lock for one append + fsync (a few ms): short, jittered waits.
@@ -112,37 +113,38 @@ export async function acquireLock(file: string, options: LockOptions): Promise<R
 
 /** Removes the lock when its recorded holder is a dead process on this host. True if removed. */
 function breakIfOwnerDead(file: string, log?: (m: string) => void): boolean {
-  const dir = lockDir(file);
-  let owner: Owner;
+  const p = lockPath(file);
+  let text: string;
   try {
-    owner = JSON.parse(readFileSync(path.join(dir, OWNER), "utf8")) as Owner;
+    text = readlinkSync(p);
   } catch {
     return false;
   }
-  if (owner.host !== hostname() || owner.pid === process.pid || isAlive(owner.pid)) return false;
-  // Move the directory aside, then check it is still the dead holder's: a plain removal could
-  // take away a lock that a live process got in the meantime.
-  const aside = `${dir}.dead-${process.pid}-${Date.now()}`;
+  const owner = parseOwner(text);
+  if (!owner || owner.host !== hostname() || owner.pid === process.pid || isAlive(owner.pid)) return false;
+  // Move the lock aside, then check it is still the dead holder's: a plain unlink could take away
+  // a lock that a live process got in the meantime.
+  const aside = `${p}.dead-${process.pid}-${Date.now()}`;
   try {
-    renameSync(dir, aside);
+    renameSync(p, aside);
   } catch {
     return false;
   }
-  let moved: Owner | undefined;
+  let moved = "";
   try {
-    moved = JSON.parse(readFileSync(path.join(aside, OWNER), "utf8")) as Owner;
+    moved = readlinkSync(aside);
   } catch {
-    moved = undefined;
+    // not a link: an older layout's directory; fall through to the comparison
   }
-  if (moved?.pid !== owner.pid) {
+  if (moved !== text) {
     try {
-      renameSync(aside, dir);
+      renameSync(aside, p);
     } catch {
-      rmSync(aside, { recursive: true, force: true });
+      removeLock(aside);
     }
     return false;
   }
-  rmSync(aside, { recursive: true, force: true });
+  removeLock(aside);
   log?.(`took over the store lock left by process ${owner.pid}, which no longer runs`);
   return true;
 }
@@ -166,7 +168,7 @@ export async function isLocked(file: string, staleMs: number): Promise<boolean> 
  */
 export function sweepLockLeftovers(file: string): void {
   const dir = path.dirname(file);
-  const prefix = `${path.basename(lockDir(file))}.`;
+  const prefix = `${path.basename(lockPath(file))}.`;
   let names: string[];
   try {
     names = fs.readdirSync(dir);
