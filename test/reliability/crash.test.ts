@@ -95,7 +95,12 @@ function whenFileAppears(watchDirs: string[], match: RegExp): { promise: Promise
       }),
     );
   }
-  return { promise, stop: () => watchers.forEach((w) => w.close()) };
+  return {
+    promise,
+    stop: () => {
+      for (const w of watchers) w.close();
+    },
+  };
 }
 
 /** The writes one round sends until the process dies under it. */
