@@ -12,6 +12,7 @@
  */
 import {
   closeSync,
+  fdatasyncSync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -20,6 +21,7 @@ import {
   type Stats,
   statSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import path from "node:path";
@@ -112,6 +114,8 @@ export class JsonStore implements Backend {
   private exclusiveRelease: Release | undefined;
   private closed = false;
   private _revision = 0;
+  /** The journal kept open between appends, and the inode it was opened on (see append). */
+  private journalFd: { fd: number; ino: number } | undefined;
 
   constructor(options: JsonStoreOptions) {
     this.dataPath = path.resolve(options.dataPath);
@@ -596,23 +600,50 @@ export class JsonStore implements Backend {
     }
   }
 
+  /**
+   * Called under the lock, right after refreshFiles(true) stat'ed the journal path. The journal
+   * stays open between appends: when the open descriptor's inode is that journalIno, it is the file
+   * the path names now (an inode cannot be reused while we hold it open), so writing through it is
+   * writing to the path. Otherwise (first append, a missing journal, a compaction by any process)
+   * it is reopened by path. Write and fdatasync are synchronous: a commit is a fraction of a
+   * millisecond, and the thread-pool round trips of the async calls cost as much as an open.
+   */
   private async append(buf: Buffer): Promise<void> {
     const created = this.journalIno === -1;
-    const handle = await open(this.journalPath, "a", FILE_MODE);
-    try {
-      let off = 0;
-      while (off < buf.length) {
-        const { bytesWritten } = await handle.write(buf, off, buf.length - off);
-        off += bytesWritten;
-      }
-      // The write is acknowledged to the agent after this returns: it must be on disk, not in cache.
-      if (this.opts.fsync) await handle.datasync();
-      if (created) this.journalIno = (await handle.stat()).ino;
-    } finally {
-      await handle.close();
+    let j = this.journalFd;
+    if (j && (created || j.ino !== this.journalIno)) {
+      this.closeJournalFd();
+      j = undefined;
     }
+    try {
+      if (!j) {
+        const fd = openSync(this.journalPath, "a", FILE_MODE);
+        j = { fd, ino: fstatSync(fd).ino };
+        this.journalFd = j;
+      }
+      let off = 0;
+      while (off < buf.length) off += writeSync(j.fd, buf, off, buf.length - off);
+      // The write is acknowledged to the agent after this returns: it must be on disk, not in cache.
+      if (this.opts.fsync) fdatasyncSync(j.fd);
+    } catch (error) {
+      this.closeJournalFd();
+      throw error;
+    }
+    if (created) this.journalIno = j.ino;
     // A new journal's directory entry must be durable too, or a crash could lose the whole file.
     if (created && this.opts.fsync) await fsyncDir(path.dirname(this.journalPath));
+  }
+
+  private closeJournalFd(): void {
+    const j = this.journalFd;
+    this.journalFd = undefined;
+    if (j) {
+      try {
+        closeSync(j.fd);
+      } catch {
+        // already closed
+      }
+    }
   }
 
   private async undoAppend(size: number): Promise<void> {
@@ -857,6 +888,7 @@ export class JsonStore implements Backend {
       this.log(`compaction at shutdown skipped (the journal keeps every write): ${(error as Error).message}`);
     } finally {
       this.closed = true;
+      this.closeJournalFd();
       await this.exclusiveRelease?.().catch(() => {});
     }
   }
