@@ -33,6 +33,9 @@ export interface BatchReport<R> {
   peakInFlight: number;
 }
 
+/** Retries of this process so far, across every batch: session records report it. */
+export const batchCounters = { retries: 0 };
+
 export async function runBatch<T, R>(
   items: readonly T[],
   work: (item: T, index: number) => Promise<R>,
@@ -60,8 +63,10 @@ export async function runBatch<T, R>(
       try {
         return { ok: true, value: await work(item, index), attempts: n };
       } catch (error) {
-        if (n > retries || !retryable(error)) return { ok: false, error, message: errorMessage(error), attempts: n };
+        if (n > retries || !retryable(error))
+          return { ok: false, error, message: errorMessage(error), attempts: n };
         retried++;
+        batchCounters.retries++;
       } finally {
         inFlight--;
       }

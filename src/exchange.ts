@@ -12,7 +12,11 @@ export const EXPORT_FORMAT_ID = "memory-bank-export";
 
 export type ExportFormat = "json" | "jsonl";
 
-export function serializeEntries(entries: readonly Entry[], format: ExportFormat, exportedAt: string): Buffer[] {
+export function serializeEntries(
+  entries: readonly Entry[],
+  format: ExportFormat,
+  exportedAt: string,
+): Buffer[] {
   const chunks: string[] = [];
   if (format === "jsonl") {
     for (const e of entries) chunks.push(`${JSON.stringify(e)}\n`);

@@ -26,3 +26,13 @@ export function isExpired(
 export function isPermanent(namespace: string, config: MemoryConfig): boolean {
   return config.retentionPolicy[namespace] === "permanent";
 }
+
+/** The namespace's policy as configured ("30d", "permanent"), or "none" when it has none. */
+export function policyOf(namespace: string, config: MemoryConfig): string {
+  return config.retentionPolicy[namespace] ?? "none";
+}
+
+/** The config with some namespaces' policies replaced (a batch-cleanup retention file). */
+export function withPolicies(config: MemoryConfig, policies: Record<string, string>): MemoryConfig {
+  return { ...config, retentionPolicy: { ...config.retentionPolicy, ...policies } };
+}

@@ -3,17 +3,20 @@
  * protocol only; everything else goes to stderr.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { tools } from "../tools/index.js";
 import { registerTool, type ToolHooks } from "../tools/define.js";
+import { tools } from "../tools/index.js";
 import type { LoadedConfig } from "./config.js";
 import { MemoryBank } from "./memory.js";
+import { SessionRecorder, sessionsDir } from "./sessions.js";
 import { LineTransport } from "./transport.js";
 import { VERSION } from "./version.js";
 
 export const INSTRUCTIONS = `Persistent memory shared by every agent working in this project.
 - Save a fact, decision or task state with memory_store (key + value; tags and a namespace help later searches). Many at once: batch_store.
 - Find things with memory_query: put your question in "query" (typos are fine); use "key" when you know the exact key. Several searches at once: parallel_query.
-- memory_get reads one entry by key; memory_delete removes entries; memory_stats and memory_cleanup maintain the store; export/import move memories to and from files.
+- memory_get reads one entry by key (found: false when it does not exist); memory_delete removes entries by key, prefix or tags (try dryRun first).
+- memory_stats shows what is stored and who is using the store; memory_cleanup removes entries past their TTL or retention (permanent namespaces are never touched).
+- export writes memories to a file in the project; import reads our exports, backups, another project's claude-flow-data.json, or the official memory server's memory.jsonl.
 - To update safely when other agents may write the same key, pass ifVersion with the version you read.`;
 
 export function buildServer(bank: MemoryBank, hooks: ToolHooks = {}): McpServer {
@@ -35,7 +38,15 @@ export interface RunningServer {
 export async function serveStdio(loaded: LoadedConfig, log: (m: string) => void): Promise<RunningServer> {
   for (const w of loaded.warnings) log(`warning: ${w}`);
   const bank = await MemoryBank.open(loaded, { log });
-  const server = buildServer(bank);
+  const sessions = await SessionRecorder.start(sessionsDir(bank.dataPath), bank.config, {
+    kind: "server",
+    log,
+  });
+  const server = buildServer(bank, { begin: (tool) => sessions.begin(tool) });
+  server.server.oninitialized = () => {
+    const client = server.server.getClientVersion();
+    if (client) sessions.setClient(client.name, client.version);
+  };
   const transport = new LineTransport(loaded.memory.transport.maxMessageBytes);
   transport.onerror = (e) => log(`transport: ${e.message}`);
 
@@ -53,6 +64,7 @@ export async function serveStdio(loaded: LoadedConfig, log: (m: string) => void)
     } catch {
       // already closed
     }
+    await sessions.close();
     await bank.close();
     resolveDone();
   };

@@ -16,4 +16,5 @@ export default defineTool({
       ...o.errors.slice(0, 20).map((e) => `- entry ${e.index}${e.key ? ` ('${e.key}')` : ""}: ${e.message}`),
       ...(o.errors.length > 20 ? [`- ... and ${o.errors.length - 20} more errors`] : []),
     ].join("\n"),
+  items: (o) => o.stored + o.updated + o.skipped + o.failed,
 });

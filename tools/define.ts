@@ -30,21 +30,32 @@ export interface ToolDefinition<I extends Shape, O extends Shape> {
   annotations: ToolAnnotations;
   run(bank: MemoryBank, input: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<Out<O>> | Out<O>;
   render(output: Out<O>): string;
+  /** Items a call processed (batch throughput in session records); absent for single-item tools. */
+  items?(output: Out<O>): number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds tools of every shape
 export type AnyTool = ToolDefinition<any, any>;
 
-export function defineTool<I extends Shape, O extends Shape>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {
+export function defineTool<I extends Shape, O extends Shape>(
+  tool: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
   return tool;
 }
 
 export interface ToolHooks {
   /** Observes every call (sessions metrics): name, duration, error code if any. */
   onCall?: (tool: string, ms: number, error?: string) => void;
+  /** Marks a call in flight (sessions): `end` is called exactly once when it finishes. */
+  begin?: (tool: string) => { end(error?: string, items?: number): void };
 }
 
-export function registerTool(server: McpServer, bank: MemoryBank, tool: AnyTool, hooks: ToolHooks = {}): void {
+export function registerTool(
+  server: McpServer,
+  bank: MemoryBank,
+  tool: AnyTool,
+  hooks: ToolHooks = {},
+): void {
   server.registerTool(
     tool.name,
     {
@@ -54,8 +65,12 @@ export function registerTool(server: McpServer, bank: MemoryBank, tool: AnyTool,
       outputSchema: tool.outputSchema,
       annotations: { title: tool.title, ...tool.annotations },
     },
-    async (input: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
+    async (
+      input: unknown,
+      extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+    ): Promise<CallToolResult> => {
       const started = performance.now();
+      const op = hooks.begin?.(tool.name);
       const token = extra._meta?.progressToken;
       let lastSent = 0;
       const ctx: ToolContext = {
@@ -80,9 +95,12 @@ export function registerTool(server: McpServer, bank: MemoryBank, tool: AnyTool,
       try {
         const output = await tool.run(bank, input as never, ctx);
         hooks.onCall?.(tool.name, performance.now() - started);
+        op?.end(undefined, tool.items?.(output));
         return { content: [{ type: "text", text: tool.render(output) }], structuredContent: output };
       } catch (error) {
-        hooks.onCall?.(tool.name, performance.now() - started, error instanceof MemoryError ? error.code : "INTERNAL");
+        const code = error instanceof MemoryError ? error.code : "INTERNAL";
+        hooks.onCall?.(tool.name, performance.now() - started, code);
+        op?.end(code);
         return toolError(error);
       }
     },
@@ -91,8 +109,11 @@ export function registerTool(server: McpServer, bank: MemoryBank, tool: AnyTool,
 
 export function toolError(error: unknown): CallToolResult {
   const text =
-    error instanceof MemoryError ? `${error.message} [${error.code}]` : `internal error: ${errorMessage(error)}`;
-  if (!(error instanceof MemoryError)) process.stderr.write(`memory-bank: ${(error as Error)?.stack ?? text}\n`);
+    error instanceof MemoryError
+      ? `${error.message} [${error.code}]`
+      : `internal error: ${errorMessage(error)}`;
+  if (!(error instanceof MemoryError))
+    process.stderr.write(`memory-bank: ${(error as Error)?.stack ?? text}\n`);
   return { content: [{ type: "text", text }], isError: true };
 }
 

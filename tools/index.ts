@@ -2,8 +2,24 @@
 import batchStore from "./batch_store.js";
 import type { AnyTool } from "./define.js";
 import exportTool from "./export.js";
+import importTool from "./import.js";
+import memoryCleanup from "./memory_cleanup.js";
+import memoryDelete from "./memory_delete.js";
+import memoryGet from "./memory_get.js";
 import memoryQuery from "./memory_query.js";
+import memoryStats from "./memory_stats.js";
 import memoryStore from "./memory_store.js";
 import parallelQuery from "./parallel_query.js";
 
-export const tools: AnyTool[] = [memoryStore, memoryQuery, batchStore, parallelQuery, exportTool];
+export const tools: AnyTool[] = [
+  memoryStore,
+  memoryQuery,
+  memoryGet,
+  memoryDelete,
+  batchStore,
+  parallelQuery,
+  exportTool,
+  importTool,
+  memoryStats,
+  memoryCleanup,
+];

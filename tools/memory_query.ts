@@ -15,6 +15,8 @@ export default defineTool({
       ? "No memories matched."
       : [
           `${o.results.length} result(s)${o.nextCursor ? " (more: pass nextCursor)" : ""}:`,
-          ...o.results.map((r) => `- [${r.namespace}] ${r.key} (score ${r.score.toFixed(3)}): ${brief(r.value)}`),
+          ...o.results.map(
+            (r) => `- [${r.namespace}] ${r.key} (score ${r.score.toFixed(3)}): ${brief(r.value)}`,
+          ),
         ].join("\n"),
 });

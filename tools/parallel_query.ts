@@ -16,8 +16,11 @@ export default defineTool({
       ...o.results.map(
         (r) =>
           `- '${r.query}'${r.namespace ? ` in ${r.namespace}` : ""}: ${
-            r.error ? `error: ${r.error}` : r.results.map((x) => `${x.key}=${brief(x.value, 60)}`).join("; ") || "no match"
+            r.error
+              ? `error: ${r.error}`
+              : r.results.map((x) => `${x.key}=${brief(x.value, 60)}`).join("; ") || "no match"
           }`,
       ),
     ].join("\n"),
+  items: (o) => o.results.length,
 });

@@ -1,0 +1,11 @@
+/** memory_get / `memory-bank get`: one live entry by key, with its effective expiry. */
+import type { MemoryBank } from "./memory.js";
+import type { GetInput, GetOutput } from "./model.js";
+import { expiryOf } from "./retention.js";
+
+export function getEntry(bank: MemoryBank, input: GetInput): GetOutput {
+  const entry = bank.get(input.key, input.namespace ?? "default");
+  if (!entry) return { found: false };
+  const at = expiryOf(entry, bank.config);
+  return { found: true, entry, ...(at !== undefined ? { expiresAt: new Date(at).toISOString() } : {}) };
+}
