@@ -41,7 +41,6 @@ import {
 import { progressBar } from "./progress.js";
 import { getEntry } from "./read.js";
 import { performanceReport } from "./report.js";
-import { serveStdio } from "./server.js";
 import { listSessions, SessionRecorder, sessionsDir } from "./sessions.js";
 import { collectStats } from "./stats.js";
 import { bytes, type Cell, pairs, table } from "./table.js";
@@ -124,6 +123,8 @@ export function buildCli(): Command {
     .description("run the MCP server on stdio (stdout carries protocol only)")
     .action(async () => {
       const loaded = loadConfig(configSource(g()));
+      // Loaded on demand: the MCP SDK is most of the startup time, and no other verb needs it.
+      const { serveStdio } = await import("./server.js");
       const running = await serveStdio(loaded, log);
       await running.done;
       process.exit(0);
