@@ -30,7 +30,7 @@ import {
   type StoreOutput,
   ttlToMs,
 } from "./model.js";
-import { resolveInsideProject } from "./paths.js";
+import { refuseStoreFiles, resolveInsideProject } from "./paths.js";
 import { expiryOf, isExpired } from "./retention.js";
 import {
   QueryCache,
@@ -573,6 +573,7 @@ export class MemoryBank {
     let requested = input.path ?? path.join("memory", "exports", `memory-${stamp}.${format}`);
     if (compress && !requested.endsWith(".gz")) requested += ".gz";
     const file = resolveInsideProject(this.projectDir, requested);
+    refuseStoreFiles(file, this.dataPath);
     await ensureDir(path.dirname(file));
     const wanted = input.namespaces ? new Set(input.namespaces) : undefined;
     const now = Date.now();

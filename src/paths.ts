@@ -29,7 +29,13 @@ export function resolveInsideProject(projectDir: string, requested: string, fiel
       exists = false;
     }
     if (exists) {
-      const real = realpathSync(probe);
+      let real: string;
+      try {
+        real = realpathSync(probe);
+      } catch {
+        // A dangling symlink (or a loop): where it leads cannot be checked, so it is refused.
+        throw outside(field, requested);
+      }
       const realRel = path.relative(root, real);
       if (realRel.startsWith("..") || path.isAbsolute(realRel)) throw outside(field, requested);
       break;
@@ -46,4 +52,27 @@ function outside(field: string, requested: string): MemoryError {
     "PATH_OUTSIDE_PROJECT",
     `${field} '${printable(requested)}' is outside the project directory: use a path relative to the project, such as memory/exports/backup.json`,
   );
+}
+
+/**
+ * Files the store owns (snapshot, journal, lock, temp files, backups/, corrupt/) must never be the
+ * target of a write a tool was asked for: an export written over the journal would replace every
+ * acknowledged write since the last compaction with an export document.
+ */
+export function refuseStoreFiles(file: string, dataPath: string, field = "path"): void {
+  const dir = path.dirname(dataPath);
+  const base = path.basename(dataPath).replace(/\.json$/, "");
+  const rel = path.relative(dir, file);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) return;
+  const [first = ""] = rel.split(path.sep);
+  const owned =
+    first === "backups" ||
+    first === "corrupt" ||
+    (rel === first && (first.startsWith(`${base}.`) || first.startsWith(`.${path.basename(dataPath)}.`)));
+  if (owned) {
+    throw new MemoryError(
+      "PATH_OUTSIDE_PROJECT",
+      `${field} '${printable(path.basename(file))}' is one of the store's own files in ${dir}: write exports elsewhere, such as memory/exports/backup.json`,
+    );
+  }
 }
