@@ -1,0 +1,146 @@
+/**
+ * The stdio transport under pressure: a message larger than memory.transport.maxMessageBytes gets a
+ * JSON-RPC error for its own id (the SDK's clients put the id last, after the params), and a
+ * client that stops reading does not make the server buffer answers without limit.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { TopLevelId } from "../../src/transport.js";
+import { CLI, call, connect, removeProject, tempProject, textOf } from "../helpers.js";
+import { SEED, sleep } from "./harness.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) removeProject(d);
+});
+
+describe("TopLevelId", () => {
+  it("finds the top-level id wherever it is, never one nested in params, in any split of the bytes", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer(), fc.string({ maxLength: 20 })),
+        fc.dictionary(fc.constantFrom("id", "x", "arguments", "__proto__"), fc.jsonValue({ maxDepth: 3 })),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (id, params, idLast, cuts) => {
+          const msg = idLast
+            ? { jsonrpc: "2.0", method: "tools/call", params: { id: "decoy", ...params }, id }
+            : { id, jsonrpc: "2.0", method: "tools/call", params: { id: "decoy", ...params } };
+          const bytes = Buffer.from(JSON.stringify(msg));
+          const scanner = new TopLevelId();
+          let from = 0;
+          for (const c of [...cuts.map((n) => n % (bytes.length + 1))].sort((a, b) => a - b)) {
+            scanner.feed(bytes.subarray(from, Math.max(from, c)));
+            from = Math.max(from, c);
+          }
+          scanner.feed(bytes.subarray(from));
+          expect(scanner.value()).toEqual(id);
+        },
+      ),
+      { seed: SEED, numRuns: 300 },
+    );
+    expect(TopLevelId.of('{"jsonrpc":"2.0","method":"x","params":{"id":7}}')).toBeNull();
+    expect(TopLevelId.of('{"id":{"a":1}}')).toBeNull();
+  });
+});
+
+describe("a message over memory.transport.maxMessageBytes", () => {
+  it("is answered with an error for its own request, and the connection keeps working", async () => {
+    const dir = tempProject({ memory: { transport: { maxMessageBytes: 1024 * 1024 } } });
+    dirs.push(dir);
+    const s = await connect(dir);
+    try {
+      const error = await call(
+        s.client,
+        "memory_store",
+        { key: "big", value: "x".repeat(2 * 1024 * 1024) },
+        20_000,
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).code).toBe(-32600);
+      expect((error as McpError).message).toMatch(/exceeds the server's limit of 1048576 bytes/);
+      // Still connected, still serving.
+      await s.client.ping();
+      const r = await call(s.client, "memory_store", { key: "small", value: "fits" });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(s.stderr()).toMatch(/exceeds/);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
+});
+
+describe("a client that stops reading", () => {
+  it("makes the server stop reading too, instead of buffering answers without limit; nothing is lost", async () => {
+    const dir = tempProject();
+    dirs.push(dir);
+    const proc = spawn(process.execPath, [CLI, "serve"], { cwd: dir, env: { PATH: process.env.PATH ?? "" } });
+    proc.stderr.resume();
+    const send = (m: unknown) => proc.stdin.write(`${JSON.stringify(m)}\n`);
+    let answered = 0;
+    let pending = "";
+    const count = (d: Buffer) => {
+      pending += d.toString("latin1");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      answered += lines.length;
+    };
+    proc.stdout.on("data", count);
+    const rss = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))?.[1]) * 1024;
+    try {
+      send({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "slow", version: "1" },
+        },
+      });
+      send({ jsonrpc: "2.0", method: "notifications/initialized" });
+      send({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "memory_store", arguments: { key: "big", value: "v".repeat(900_000) } },
+      });
+      while (answered < 2) await sleep(20);
+
+      // Stop reading, then ask for ~315 MB of answers.
+      proc.stdout.pause();
+      proc.stdout.off("data", count);
+      const requests = 350;
+      for (let i = 0; i < requests; i++) {
+        send({
+          jsonrpc: "2.0",
+          id: 100 + i,
+          method: "tools/call",
+          params: { name: "memory_query", arguments: { key: "big" } },
+        });
+      }
+      let peak = 0;
+      for (let t = 0; t < 15; t++) {
+        await sleep(200);
+        peak = Math.max(peak, rss());
+      }
+      expect(peak, "server memory while its client does not read").toBeLessThan(200 * 1024 * 1024);
+
+      // Reading again: every request is answered.
+      proc.stdout.on("data", count);
+      proc.stdout.resume();
+      const target = 2 + requests;
+      for (let t = 0; t < 600 && answered < target; t++) await sleep(100);
+      expect(answered).toBe(target);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  }, 120_000);
+});
