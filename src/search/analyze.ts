@@ -85,7 +85,7 @@ export interface AnalyzedDoc {
  * Stemming is the costliest step per token and natural text repeats words, so results are
  * memoized; the memo is dropped when it grows large instead of tracking recency.
  */
-const STEM_MEMO_LIMIT = 200_000;
+const STEM_MEMO_LIMIT = 50_000;
 let stemMemo = new Map<string, string>();
 
 export function stemCached(word: string): string {

@@ -13,6 +13,11 @@ export interface CompiledFilter {
    * the same query gives the same answer. Lets cached results live across `now` values.
    */
   readonly earliestExpiry: number;
+  /** True when the only condition is "not expired", which callers may check inline. */
+  readonly expiryOnly: boolean;
+  readonly now: number;
+  /** Lowers `earliestExpiry` for documents accepted by an inline check. */
+  noteExpiry(expiry: number): void;
 }
 
 /** Validates what types cannot: numbers that are NaN, modes that are not modes. */
@@ -25,7 +30,13 @@ export function checkFilter(filter: SearchFilter): void {
   }
 }
 
-const REJECT_ALL: CompiledFilter = { accepts: () => false, earliestExpiry: Number.POSITIVE_INFINITY };
+const rejectAll = (now: number): CompiledFilter => ({
+  accepts: () => false,
+  earliestExpiry: Number.POSITIVE_INFINITY,
+  expiryOnly: false,
+  now,
+  noteExpiry: () => {},
+});
 
 export function compileFilter(index: InvertedIndex, filter: SearchFilter): CompiledFilter {
   checkFilter(filter);
@@ -36,12 +47,12 @@ export function compileFilter(index: InvertedIndex, filter: SearchFilter): Compi
       const id = index.namespaceId(ns);
       if (id !== undefined) namespaces.add(id);
     }
-    if (namespaces.size === 0) return REJECT_ALL;
+    if (namespaces.size === 0) return rejectAll(filter.now);
   }
   let typeId: number | undefined;
   if (filter.type !== undefined) {
     typeId = index.typeId(filter.type);
-    if (typeId === undefined) return REJECT_ALL;
+    if (typeId === undefined) return rejectAll(filter.now);
   }
   const wanted = filter.tags !== undefined && filter.tags.length > 0 ? [...new Set(filter.tags)] : undefined;
   const anyTag = filter.tagMode === "any";
@@ -53,6 +64,17 @@ export function compileFilter(index: InvertedIndex, filter: SearchFilter): Compi
 
   const compiled = {
     earliestExpiry: Number.POSITIVE_INFINITY,
+    expiryOnly:
+      !includeExpired &&
+      namespaces === undefined &&
+      typeId === undefined &&
+      wanted === undefined &&
+      since === Number.NEGATIVE_INFINITY &&
+      until === Number.POSITIVE_INFINITY,
+    now,
+    noteExpiry(expiry: number): void {
+      if (expiry < compiled.earliestExpiry) compiled.earliestExpiry = expiry;
+    },
     accepts(doc: number): boolean {
       if (namespaces !== undefined && !namespaces.has(namespaceIds[doc] as number)) return false;
       if (typeId !== undefined && typeIds[doc] !== typeId) return false;

@@ -26,21 +26,24 @@ export interface DocMeta {
 
 /** Told when a surface word enters or leaves the vocabulary (the fuzzy index follows it). */
 export interface VocabularyListener {
-  added(surface: string, term: string): void;
-  removed(surface: string): void;
+  /** May return a number the listener wants back on removal (saves it a lookup table). */
+  added(surface: string, term: string): number;
+  removed(surface: string, slot: number): void;
 }
 
 interface SurfaceEntry {
   term: string;
   /** Number of live documents containing this surface word. */
   docs: number;
+  slot: number;
 }
 
 export class PostingList {
-  /** Interleaved [doc, packedTf] pairs, ascending doc, including dead docs. */
-  data: number[] = [];
   /** Live documents in the list: the document frequency. */
-  df = 0;
+  df = 1;
+
+  /** @param data interleaved [doc, packedTf] pairs, ascending doc, including dead docs. */
+  constructor(public data: number[]) {}
 }
 
 const INITIAL_CAPACITY = 1024;
@@ -125,13 +128,14 @@ export class InvertedIndex {
     const { terms, packed } = analyzed;
     for (let i = 0; i < terms.length; i++) {
       const term = terms[i] as string;
-      let list = this.postings.get(term);
+      const list = this.postings.get(term);
       if (list === undefined) {
-        list = new PostingList();
-        this.postings.set(term, list);
+        // Most terms occur in one document: an exact-size array, not push's default headroom.
+        this.postings.set(term, new PostingList([doc, packed[i] as number]));
+      } else {
+        list.data.push(doc, packed[i] as number);
+        list.df++;
       }
-      list.data.push(doc, packed[i] as number);
-      list.df++;
     }
     for (const surface of analyzed.surfaces) {
       const entry = this.vocabulary.get(surface);
@@ -141,8 +145,7 @@ export class InvertedIndex {
       }
       // A document's terms are exactly the stems of its surfaces, so this is one of them.
       const term = stemCached(surface);
-      this.vocabulary.set(surface, { term, docs: 1 });
-      this.listener?.added(surface, term);
+      this.vocabulary.set(surface, { term, docs: 1, slot: this.listener?.added(surface, term) ?? -1 });
     }
 
     for (let f = 0; f < FIELD_COUNT; f++) {
@@ -183,7 +186,7 @@ export class InvertedIndex {
       terms.add(entry.term);
       if (--entry.docs === 0) {
         this.vocabulary.delete(surface);
-        this.listener?.removed(surface);
+        this.listener?.removed(surface, entry.slot);
       }
     }
     for (const term of terms) {

@@ -142,6 +142,11 @@ export function execute(
   const touched = scratch.touched;
   const [keyLen, tagsLen, valueLen] = index.lengths;
   const alive = index.alive;
+  // The common filter (only "not expired") is checked inline: a call per new document costs.
+  const expiryOnly = filter.expiryOnly;
+  const expiresAt = index.expiresAt;
+  const now = filter.now;
+  let earliestExpiry = Number.POSITIVE_INFINITY;
 
   try {
     let threshold = Number.NEGATIVE_INFINITY;
@@ -156,10 +161,12 @@ export function execute(
         if (s === REJECTED) continue;
         if (s !== CANDIDATE) {
           touched.push(doc);
-          if (alive[doc] === 0 || !filter.accepts(doc)) {
+          if (alive[doc] === 0 || (expiryOnly ? (expiresAt[doc] as number) <= now : !filter.accepts(doc))) {
             state[doc] = REJECTED;
             continue;
           }
+          if (expiryOnly && (expiresAt[doc] as number) < earliestExpiry)
+            earliestExpiry = expiresAt[doc] as number;
           state[doc] = CANDIDATE;
           scores[doc] = 0;
         }
@@ -211,6 +218,7 @@ export function execute(
       if (state[doc] !== CANDIDATE || (scores[doc] as number) <= 0) continue;
       offer(index, top, doc, scores[doc] as number, after);
     }
+    if (expiryOnly) filter.noteExpiry(earliestExpiry);
     return finish(top, options.limit);
   } finally {
     scratch.reset();
@@ -241,6 +249,8 @@ function findDoc(data: readonly number[], doc: number): number {
 }
 
 function offer(index: InvertedIndex, top: TopK, doc: number, score: number, after: SearchCursor | undefined) {
+  // Most candidates lose to the current k-th best on score alone: reject them before building a hit.
+  if (score < top.floor) return;
   const namespace = index.namespaceNames[index.namespaceIds[doc] as number] as string;
   const key = index.keys[doc] as string;
   if (

@@ -150,7 +150,10 @@ export interface BuildOptions extends SearchIndexOptions {
    * build where the compiled worker script is not available. Default false.
    */
   parallel?: boolean;
-  /** Worker count. Default: available parallelism, at most 4. @example { workers: 2 } */
+  /**
+   * Worker count. Default: cores minus one, at most 4, and 0 (sequential) when that is
+   * below 2, where measurements showed no gain. @example { workers: 2 }
+   */
   workers?: number;
   /** Documents per worker job. Default 2000. */
   chunkSize?: number;

@@ -130,3 +130,22 @@ describe("options", () => {
     expect(keys(index, "beta")).toEqual(["alpha"]);
   });
 });
+
+describe("fuzzy candidates", () => {
+  const index = new SearchIndex();
+  index.upsert(doc({ key: "pg", value: "postgres tuning" }));
+
+  it.each([
+    ["postgers", "swapped letters"],
+    ["ostgres", "missing first letter"],
+    ["bostgres", "wrong first letter"],
+    ["ppostgres", "extra first letter"],
+    ["postgrs", "missing inner letter"],
+  ])("finds postgres from %s (%s)", (typo) => {
+    expect(keys(index, typo)).toEqual(["pg"]);
+  });
+
+  it("does not find words more than two edits away", () => {
+    expect(keys(index, "pxxtgrxs")).toEqual([]);
+  });
+});
