@@ -57,6 +57,8 @@ export interface ProgressOptions {
 }
 
 const DEFAULT_NAMESPACE = "default";
+/** Below this many entries the index is built on the main thread even with parallelIndexing. */
+const PARALLEL_BUILD_MIN_ENTRIES = 50_000;
 const DEFAULT_TYPE = "semantic";
 
 export class MemoryBank {
@@ -109,9 +111,12 @@ export class MemoryBank {
     });
     await bank.store.open();
     if (bank.config.indexing) {
+      // Worker threads cost more to start than a small index costs to build on this thread.
+      const parallel =
+        bank.config.batchtools.parallelIndexing && bank.store.size >= PARALLEL_BUILD_MIN_ENTRIES;
       bank.index = await SearchIndex.build(
         [...bank.store.entries()].map((e) => bank.toDoc(e)),
-        { parallel: bank.config.batchtools.parallelIndexing },
+        { parallel },
       );
     }
     return bank;
