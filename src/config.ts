@@ -21,7 +21,8 @@ const posInt = (what: string, min = 1) =>
 const RetentionSchema = z
   .string({ error: "a retention must be a duration such as '30d' or 'permanent'" })
   .refine((s) => s === "permanent" || parseDuration(s) !== undefined, {
-    error: (iss) => `retention '${String(iss.input)}' is invalid: use a duration such as '30d', '12h' or 'permanent'`,
+    error: (iss) =>
+      `retention '${String(iss.input)}' is invalid: use a duration such as '30d', '12h' or 'permanent'`,
   });
 
 const BatchtoolsSchema = z.object({
@@ -45,7 +46,9 @@ const LimitsSchema = z.object({
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
   maxTags: posInt("limits.maxTags", 0).max(1000).default(32),
-  maxMetadataBytes: posInt("limits.maxMetadataBytes").max(16 * 1024 * 1024).default(64 * 1024),
+  maxMetadataBytes: posInt("limits.maxMetadataBytes")
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
 });
 
 const StoreSchema = z.object({
@@ -54,7 +57,10 @@ const StoreSchema = z.object({
     .describe("Fold the journal into a new snapshot once it grows past this many bytes."),
   backupsKept: posInt("store.backupsKept", 0).max(1000).default(5),
   lockStaleMs: posInt("store.lockStaleMs", 5000).max(600_000).default(10_000),
-  fsync: z.boolean().default(true).describe("fsync before acknowledging writes (turn off only for throwaway data)."),
+  fsync: z
+    .boolean()
+    .default(true)
+    .describe("fsync before acknowledging writes (turn off only for throwaway data)."),
 });
 
 const EmbeddingsSchema = z.object({
@@ -89,7 +95,8 @@ export const MemoryConfigSchema = z.object({
   retentionPolicy: z
     .record(
       z.string().refine((ns) => NamespaceSchema.safeParse(ns).success, {
-        error: (iss) => `retentionPolicy key '${String(iss.input)}' is not a namespace name: ${NAMESPACE_RULE}`,
+        error: (iss) =>
+          `retentionPolicy key '${String(iss.input)}' is not a namespace name: ${NAMESPACE_RULE}`,
       }),
       RetentionSchema,
     )
@@ -133,7 +140,10 @@ export function loadConfig(source: ConfigSource = {}): LoadedConfig {
   const explicit = source.configPath ?? env.MEMORY_BANK_CONFIG;
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, CONFIG_FILE);
   if (explicit && !existsSync(file)) {
-    throw new MemoryError("CONFIG_INVALID", `config file ${file} does not exist: check --config / MEMORY_BANK_CONFIG`);
+    throw new MemoryError(
+      "CONFIG_INVALID",
+      `config file ${file} does not exist: check --config / MEMORY_BANK_CONFIG`,
+    );
   }
   if (!existsSync(file)) return resolveConfig({}, cwd, undefined);
 

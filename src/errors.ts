@@ -20,7 +20,14 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes worth retrying: another process holds the lock, or the OS asked us to try again. */
-const TRANSIENT: ReadonlySet<string> = new Set(["LOCK_BUSY", "EAGAIN", "EBUSY", "EMFILE", "ENFILE", "ELOCKED"]);
+const TRANSIENT: ReadonlySet<string> = new Set([
+  "LOCK_BUSY",
+  "EAGAIN",
+  "EBUSY",
+  "EMFILE",
+  "ENFILE",
+  "ELOCKED",
+]);
 
 export class MemoryError extends Error {
   readonly code: ErrorCode;

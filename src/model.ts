@@ -63,13 +63,10 @@ export function parseDuration(text: string): number | undefined {
 
 export const TtlSchema = z
   .union([z.string(), z.number()], { error: "ttl must be a duration such as '30d' or '12h', or seconds" })
-  .refine(
-    (t) => (typeof t === "number" ? Number.isFinite(t) && t > 0 : parseDuration(t) !== undefined),
-    {
-      error: (iss) =>
-        `ttl '${printable(iss.input)}' is invalid: use a duration such as '30d', '12h', '15m' or a positive number of seconds`,
-    },
-  )
+  .refine((t) => (typeof t === "number" ? Number.isFinite(t) && t > 0 : parseDuration(t) !== undefined), {
+    error: (iss) =>
+      `ttl '${printable(iss.input)}' is invalid: use a duration such as '30d', '12h', '15m' or a positive number of seconds`,
+  })
   .describe("Time to live: '30d', '12h', '15m', '45s', or a number of seconds. Expired entries disappear.");
 
 export function ttlToMs(ttl: string | number): number {
@@ -105,7 +102,9 @@ export const StoreInputShape = {
   key: KeySchema,
   value: z
     .unknown()
-    .nonoptional({ error: "value is required: give any JSON value (string, number, boolean, array or object)" })
+    .nonoptional({
+      error: "value is required: give any JSON value (string, number, boolean, array or object)",
+    })
     .describe("Any JSON value: a string, number, boolean, array or object (up to limits.maxValueBytes)."),
   namespace: NamespaceSchema.optional().describe("Namespace; defaults to 'default'."),
   type: MemoryTypeSchema.optional().describe(
@@ -158,11 +157,9 @@ export const SearchModeSchema = z.enum(SEARCH_MODES, {
   error: (iss) => `mode '${String(iss.input)}' is not one of: ${SEARCH_MODES.join(", ")}`,
 });
 
-const TimeBound = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), {
-    error: (iss) => `'${printable(iss.input)}' is not a date: use ISO 8601 such as 2026-01-31T12:00:00Z`,
-  });
+const TimeBound = z.string().refine((s) => !Number.isNaN(Date.parse(s)), {
+  error: (iss) => `'${printable(iss.input)}' is not a date: use ISO 8601 such as 2026-01-31T12:00:00Z`,
+});
 
 export const QueryInputShape = {
   query: z
@@ -179,7 +176,10 @@ export const QueryInputShape = {
   namespace: NamespaceSchema.optional().describe("Search one namespace (default: all)."),
   namespaces: z.array(NamespaceSchema).max(100).optional().describe("Search these namespaces."),
   tags: z.array(TagSchema).max(100).optional().describe("Only entries carrying these tags."),
-  tagMode: z.enum(["all", "any"]).optional().describe("Entries must carry all tags (default) or any of them."),
+  tagMode: z
+    .enum(["all", "any"])
+    .optional()
+    .describe("Entries must carry all tags (default) or any of them."),
   type: MemoryTypeSchema.optional().describe("Only entries of this type."),
   mode: SearchModeSchema.optional().describe(
     "hybrid (default: ranked full text + typo tolerance), fulltext, fuzzy, exact (key/prefix only), semantic (needs embeddings configured).",
@@ -236,9 +236,11 @@ export const BatchStoreInputShape = {
   // index while the others are stored, instead of failing the whole call.
   entries: z
     .array(
-      z.record(z.string(), z.unknown(), { error: "each entry must be an object {key, value, ...}" }).describe(
-        "An entry shaped like memory_store's input: {key, value, namespace?, type?, tags?, metadata?, ttl?, ifVersion?}",
-      ),
+      z
+        .record(z.string(), z.unknown(), { error: "each entry must be an object {key, value, ...}" })
+        .describe(
+          "An entry shaped like memory_store's input: {key, value, namespace?, type?, tags?, metadata?, ttl?, ifVersion?}",
+        ),
       { error: "entries must be an array of {key, value, ...} objects" },
     )
     .min(1, { error: "entries is empty: give at least one {key, value} entry" })
@@ -351,7 +353,9 @@ export type GetInput = z.infer<typeof GetInputSchema>;
 export const GetOutputShape = {
   found: z.boolean().describe("false when no live entry has this key (never stored, deleted or expired)"),
   entry: EntrySchema.optional().describe("The full entry, when found."),
-  expiresAt: IsoDate.optional().describe("When it expires: its own TTL, else its namespace's retention policy."),
+  expiresAt: IsoDate.optional().describe(
+    "When it expires: its own TTL, else its namespace's retention policy.",
+  ),
 };
 export const GetOutputSchema = z.object(GetOutputShape);
 export type GetOutput = z.infer<typeof GetOutputSchema>;
@@ -481,7 +485,11 @@ export const StatsOutputShape = {
   }),
   index: z.object({ enabled: z.boolean(), terms: z.number().int(), documents: z.number().int() }),
   cache: z.object({ hits: z.number().int(), misses: z.number().int(), hitRate: z.number() }),
-  store: z.object({ generation: z.number().int(), journalRecords: z.number().int(), lastCompaction: IsoDate.optional() }),
+  store: z.object({
+    generation: z.number().int(),
+    journalRecords: z.number().int(),
+    lastCompaction: IsoDate.optional(),
+  }),
   processes: z.array(ProcessInfoSchema).describe("processes using the store now"),
 };
 export const StatsOutputSchema = z.object(StatsOutputShape);
@@ -523,7 +531,6 @@ export type CleanupOutput = z.infer<typeof CleanupOutputSchema>;
 
 // ---------------------------------------------------------------------------------------------
 
-
 /** Parses input with a schema, turning zod issues into one MemoryError that names each field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, what = "input"): z.infer<T> {
   const r = schema.safeParse(input);
@@ -549,7 +556,10 @@ export function formatIssues(error: z.ZodError, what = "input"): string {
 /** A bounded, single-line rendering of untrusted input for error messages. */
 export function printable(input: unknown, max = 80): string {
   const s = typeof input === "string" ? input : JSON.stringify(input);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
-  const clean = String(s).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const clean = String(s).replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

@@ -15,7 +15,8 @@ export const CLI = path.join(ROOT, "dist", "src", "cli.js");
 
 export function tempProject(config?: unknown): string {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "memory-bank-test-")));
-  if (config !== undefined) writeFileSync(path.join(dir, "claude-flow.config.json"), JSON.stringify(config, null, 2));
+  if (config !== undefined)
+    writeFileSync(path.join(dir, "claude-flow.config.json"), JSON.stringify(config, null, 2));
   return dir;
 }
 
@@ -31,7 +32,11 @@ export interface Connected {
   close: () => Promise<void>;
 }
 
-export async function connect(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Connected> {
+export async function connect(
+  cwd: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Connected> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, "serve", ...args],
@@ -61,7 +66,11 @@ export async function call(client: Client, name: string, args: Record<string, un
 }
 
 /** Calls a tool and returns its structuredContent, failing the test on isError. */
-export async function ok<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown>) {
+export async function ok<T = Record<string, unknown>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+) {
   const r = await call(client, name, args);
   if (r.isError) throw new Error(`${name} failed: ${textOf(r)}`);
   return r.structuredContent as T;

@@ -71,7 +71,8 @@ export async function listBackups(backupDir: string, base: string): Promise<Back
 export async function pruneBackups(backupDir: string, base: string, keep: number): Promise<number> {
   const sets = await listBackups(backupDir, base);
   const withSnapshot = sets.filter((s) => s.snapshot);
-  const oldestKept = withSnapshot.length > keep ? withSnapshot[withSnapshot.length - keep]?.generation : undefined;
+  const oldestKept =
+    withSnapshot.length > keep ? withSnapshot[withSnapshot.length - keep]?.generation : undefined;
   if (oldestKept === undefined && keep > 0) return 0;
   const cutoff = oldestKept ?? Number.POSITIVE_INFINITY;
   let removed = 0;
