@@ -1,6 +1,3 @@
-/** The five core tools over real stdio, as an agent calls them. */
-import { existsSync, readFileSync, statSync, symlinkSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Connected, call, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
 
