@@ -1,3 +1,7 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Connected, call, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
 
@@ -171,4 +175,60 @@ describe("batch_store", () => {
     });
     expect(q.results.map((x) => x.key).sort()).toEqual(["t1", "t3"]);
   }, 20_000);
+});
+
+describe("parallel_query", () => {
+  it("runs several searches, each in each namespace, and reports them separately", async () => {
+    const r = await ok<{
+      results: Array<{ query: string; namespace?: string; results: Array<{ key: string }> }>;
+    }>(s.client, "parallel_query", {
+      queries: ["replication", { key: "t1" }],
+      namespaces: ["agents", "tasks"],
+      limit: 3,
+    });
+    expect(r.results).toHaveLength(4);
+    const find = (q: string, ns: string) => r.results.find((x) => x.query === q && x.namespace === ns);
+    expect(find("replication", "agents")?.results[0]?.key).toBe("db/replication");
+    expect(find("replication", "tasks")?.results).toEqual([]);
+    expect(find("t1", "tasks")?.results[0]?.key).toBe("t1");
+  });
+});
+
+describe("export", () => {
+  it("writes json atomically with 0600 and a sha256 of the bytes on disk", async () => {
+    const r = await ok<{ path: string; entries: number; bytes: number; sha256: string }>(s.client, "export", {
+      path: "out/all.json",
+      namespaces: ["agents"],
+    });
+    const file = path.join(dir, r.path);
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBe(r.bytes);
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(r.sha256);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const doc = JSON.parse(bytes.toString("utf8"));
+    expect(doc.entries.map((e: { key: string }) => e.key)).toEqual(["db/backup", "db/replication"]);
+    expect(r.entries).toBe(2);
+  });
+
+  it("writes gzipped jsonl, one entry per line, under memory/exports by default", async () => {
+    const r = await ok<{ path: string; entries: number }>(s.client, "export", {
+      format: "jsonl",
+      compress: true,
+    });
+    expect(r.path).toMatch(/^memory\/exports\/memory-.*\.jsonl\.gz$/);
+    const lines = gunzipSync(readFileSync(path.join(dir, r.path)))
+      .toString("utf8")
+      .trim()
+      .split("\n");
+    expect(lines).toHaveLength(r.entries);
+    expect(JSON.parse(lines[0] as string)).toHaveProperty("key");
+  });
+
+  it("refuses a path that leaves the project through a symlink", async () => {
+    mkdirSync(path.join(dir, "links"), { recursive: true });
+    symlinkSync("/tmp", path.join(dir, "links", "out"));
+    const r = await call(s.client, "export", { path: "links/out/stolen.json" });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/outside the project directory/);
+  });
 });
