@@ -61,14 +61,32 @@ const FULL: Plan = {
     sizes: [1_000, 10_000, 100_000, 1_000_000],
     samples: (n: number) => (n >= 1_000_000 ? 200 : 300),
   },
-  claims: { n: 10_000, batchEntries: 1000, batchRounds: 3, queryRounds: 10, buildN: 100_000, buildRounds: 2 },
+  claims: {
+    n: 10_000,
+    batchEntries: 1000,
+    batchRounds: 3,
+    queryRounds: 10,
+    buildN: 100_000,
+    buildRounds: 2,
+    exchangeN: 10_000,
+    exchangeRounds: 2,
+  },
   multi: { n: 10_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 500 },
 };
 
 const QUICK: Plan = {
   peer: { sizes: [1_000], samples: (_n, who) => (who === "ours" ? 100 : 30) },
   scaling: { sizes: [1_000, 10_000], samples: () => 100 },
-  claims: { n: 1_000, batchEntries: 1000, batchRounds: 1, queryRounds: 5, buildN: 10_000, buildRounds: 1 },
+  claims: {
+    n: 1_000,
+    batchEntries: 1000,
+    batchRounds: 1,
+    queryRounds: 5,
+    buildN: 10_000,
+    buildRounds: 1,
+    exchangeN: 2_000,
+    exchangeRounds: 1,
+  },
   multi: { n: 1_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 100 },
 };
 
@@ -117,6 +135,89 @@ function gitCommit(): string {
   }
 }
 
+/** The issue's targets, each with the measured value from this run. */
+function targetsSection(
+  peer: Awaited<ReturnType<typeof peerSection>> | undefined,
+  scaling: Awaited<ReturnType<typeof scalingSection>> | undefined,
+  claims: Awaited<ReturnType<typeof claimsSection>> | undefined,
+  fsyncP50: number,
+): Section {
+  const rows: string[][] = [];
+  const row = (
+    target: string,
+    value: number | undefined,
+    ok: (v: number) => boolean,
+    show: (v: number) => string,
+  ) =>
+    rows.push([
+      target,
+      value === undefined || !Number.isFinite(value) ? "not measured" : show(value),
+      value === undefined || !Number.isFinite(value) ? "-" : ok(value) ? "met" : "MISSED",
+    ]);
+  const s100k = scaling?.results.find((r) => r.n === 100_000);
+  const s1m = scaling?.results.find((r) => r.n === 1_000_000);
+  const p100k = peer?.results.find((r) => r.n === 100_000);
+  row("store p50 <= 1 ms over stdio at 100k", s100k?.stdio.store.p50, (v) => v <= 1, ms);
+  row("two-word text query p50 <= 2 ms over stdio at 100k", s100k?.stdio.text.p50, (v) => v <= 2, ms);
+  row(
+    "start-up <= 1 s at 100k (spawn to initialize, load + index)",
+    s100k?.stdio.startMs,
+    (v) => v <= 1000,
+    ms,
+  );
+  const x = (v: number) => `${v.toFixed(v >= 100 ? 0 : 1)}x`;
+  const peerRatio = (op: string) => {
+    if (!p100k) return undefined;
+    const k = op as keyof typeof p100k.peer.ops;
+    return p100k.peer.ops[k].p50 / p100k.ours.ops[k].p50;
+  };
+  row(
+    "store >= 100x the peer at 100k (create_entities vs memory_store, p50)",
+    peerRatio("store (new entity)"),
+    (v) => v >= 100,
+    x,
+  );
+  row(
+    "store >= 100x the peer at 100k (add_observations vs memory_store update, p50)",
+    peerRatio("store (update existing)"),
+    (v) => v >= 100,
+    x,
+  );
+  row(
+    "query >= 100x the peer at 100k (search_nodes vs memory_query text, p50)",
+    peerRatio("query (two-word text)"),
+    (v) => v >= 100,
+    x,
+  );
+  row(
+    "query >= 100x the peer at 100k (open_nodes vs memory_query key, p50)",
+    peerRatio("query (exact name/key)"),
+    (v) => v >= 100,
+    x,
+  );
+  const batch = claims?.rows[0];
+  row(
+    "batch_store of 1,000 >= 50x 1,000 sequential memory_store",
+    batch?.slowMs !== undefined && batch.fastMs !== undefined ? batch.slowMs / batch.fastMs : undefined,
+    (v) => v >= 50,
+    x,
+  );
+  row("1M entries load (store + index) <= 10 s, in-process", s1m?.inproc.openMs, (v) => v <= 10_000, ms);
+  row(
+    "1M entries within 2 GB RSS (server after start-up)",
+    s1m?.stdio.rss,
+    (v) => v <= 2 * 2 ** 30,
+    (v) => `${(v / 2 ** 30).toFixed(2)} GiB`,
+  );
+  return {
+    title: "5. Targets",
+    tables: [{ headers: ["target", "measured in this run", "status"], rows }],
+    notes: [
+      `For scale: one small journal append + fdatasync on this disk costs ${ms(fsyncP50)} (p50); every acknowledged store pays one (batches and concurrent writers share it).`,
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const plan = args.quick ? QUICK : FULL;
@@ -151,19 +252,26 @@ async function main(): Promise<void> {
   ].join("\n");
   process.stdout.write(header);
 
+  let peer: Awaited<ReturnType<typeof peerSection>> | undefined;
+  let scaling: Awaited<ReturnType<typeof scalingSection>> | undefined;
+  let claims: Awaited<ReturnType<typeof claimsSection>> | undefined;
   try {
     if (args.only.includes("peer")) {
-      const r = await peerSection(ws, plan.peer, log);
-      emit(r.section);
-      chart.push(...r.chart);
+      peer = await peerSection(ws, plan.peer, log);
+      emit(peer.section);
+      chart.push(...peer.chart);
     }
     if (args.only.includes("scaling")) {
-      const r = await scalingSection(ws, plan.scaling, log);
-      emit(r.section);
-      chart.unshift(...r.chart);
+      scaling = await scalingSection(ws, plan.scaling, log);
+      emit(scaling.section);
+      chart.unshift(...scaling.chart);
     }
-    if (args.only.includes("claims")) emit((await claimsSection(ws, plan.claims, log)).section);
+    if (args.only.includes("claims")) {
+      claims = await claimsSection(ws, plan.claims, log);
+      emit(claims.section);
+    }
     if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
+    emit(targetsSection(peer, scaling, claims, probe.raw.p50));
   } catch (error) {
     log(`benchmark failed: ${(error as Error).stack ?? String(error)}`);
     throw error;

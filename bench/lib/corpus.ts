@@ -144,13 +144,13 @@ export function entity(i: number, salt = 0x0b5e): Entity {
 const BASE_TIME = Date.parse("2025-01-01T00:00:00.000Z");
 
 /** The same entity as one of our entries: key = name, value = observations, tags = [entityType]. */
-export function entryOf(i: number): Entry {
+export function entryOf(i: number, namespace = "default"): Entry {
   const e = entity(i);
   const stamp = new Date(BASE_TIME + i * 1000).toISOString();
   return {
     id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
     key: e.name,
-    namespace: "default",
+    namespace,
     value: e.observations,
     type: "semantic",
     tags: [e.entityType],

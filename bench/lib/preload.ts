@@ -40,10 +40,20 @@ export class Workspace {
   }
 
   /** A project whose store holds entities 0..n-1 (generation 1 snapshot, empty journal). */
-  async ours(name: string, n: number, config: unknown = {}): Promise<string> {
+  async ours(
+    name: string,
+    n: number,
+    config: unknown = {},
+    namespaces: readonly string[] = ["default"],
+  ): Promise<string> {
     const dir = this.project(name, config);
-    copyFileSync(await this.ourTemplate(n), path.join(dir, "memory", DATA_FILE));
+    copyFileSync(await this.ourTemplate(n, namespaces), path.join(dir, "memory", DATA_FILE));
     return dir;
+  }
+
+  /** The snapshot file a project made by `ours` starts from. */
+  ourTemplateFile(n: number, namespaces: readonly string[] = ["default"]): Promise<string> {
+    return this.ourTemplate(n, namespaces);
   }
 
   /** A peer data file holding entities 0..n-1. */
@@ -54,13 +64,14 @@ export class Workspace {
     return file;
   }
 
-  private async ourTemplate(n: number): Promise<string> {
-    const key = `ours-${n}`;
+  /** Entity i goes to namespaces[i % namespaces.length]. */
+  private async ourTemplate(n: number, namespaces: readonly string[]): Promise<string> {
+    const key = `ours-${n}-${namespaces.join(",")}`;
     const have = this.templates.get(key);
     if (have) return have;
-    const file = path.join(this.root, `template-${n}.json`);
+    const file = path.join(this.root, `template-${n}-${this.templates.size}.json`);
     function* entries(): Generator<Entry> {
-      for (let i = 0; i < n; i++) yield entryOf(i);
+      for (let i = 0; i < n; i++) yield entryOf(i, namespaces[i % namespaces.length]);
     }
     await writeSnapshot(file, 1, entries(), n, false);
     this.templates.set(key, file);

