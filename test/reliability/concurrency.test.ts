@@ -34,7 +34,7 @@ const RUNS: Array<{ processes: number; opsPerProcess: number }> = STRESS
   : [
       { processes: 2, opsPerProcess: 200 },
       { processes: 5, opsPerProcess: 120 },
-      { processes: 8, opsPerProcess: 90 },
+      { processes: 8, opsPerProcess: 70 },
     ];
 
 /** What the test knows for sure, updated only from acknowledged answers. */

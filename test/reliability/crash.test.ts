@@ -151,7 +151,7 @@ function workload(
   lanes.push(
     (async () => {
       for (let b = 0; !stopped; b++) {
-        const n = mode === "batch" ? 1000 + random.int(2000) : 20 + random.int(80);
+        const n = mode === "batch" ? 500 + random.int(1500) : 20 + random.int(80);
         const entries = Array.from({ length: n }, (_, i) => ({
           key: `r${round}/n${b}/${i}`,
           value: { b, i },

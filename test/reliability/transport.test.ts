@@ -127,7 +127,7 @@ describe("a client that stops reading", () => {
         });
       }
       let peak = 0;
-      for (let t = 0; t < 15; t++) {
+      for (let t = 0; t < 8; t++) {
         await sleep(200);
         peak = Math.max(peak, rss());
       }
