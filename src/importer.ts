@@ -26,6 +26,13 @@ export type SourceRecord = { raw: Record<string, unknown> } | { error: string };
 /** Items handed to one batchStore call: bounds memory and keeps progress moving on huge imports. */
 const SLICE = 10_000;
 
+/**
+ * The most text one source may hold (after gunzip): about V8's longest string. Larger files are
+ * refused up front, and a small gzip that would inflate past it (a zip bomb) stops at this size,
+ * instead of exhausting the server's memory.
+ */
+export const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
+
 export async function importFrom(
   bank: MemoryBank,
   input: ImportInput,
@@ -63,6 +70,7 @@ export async function importFrom(
         `format "backup" reads a concurrent-export folder, but '${input.path}' is a file`,
       );
     }
+    if (st.size > MAX_SOURCE_BYTES) throw tooLarge(input.path);
     const text = decompress(await readFile(file), input.path);
     ({ format, records } = parseSource(text, wanted, input.path));
   }
@@ -145,10 +153,18 @@ function decompress(buf: Buffer, name: string): string {
     return buf.toString("utf8");
   }
   try {
-    return gunzipSync(buf).toString("utf8");
+    return gunzipSync(buf, { maxOutputLength: MAX_SOURCE_BYTES }).toString("utf8");
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(name);
     throw new MemoryError("INVALID_INPUT", `'${name}' is damaged gzip data: ${(error as Error).message}`);
   }
+}
+
+function tooLarge(name: string): MemoryError {
+  return new MemoryError(
+    "LIMIT_EXCEEDED",
+    `'${name}' holds more than ${MAX_SOURCE_BYTES / 1024 / 1024} MiB of text: split it into several files`,
+  );
 }
 
 /** Detects the format (unless given) and splits the source into records. */
