@@ -244,7 +244,7 @@ export function buildCli(): Command {
     .option("--include-expired", "also show expired entries not yet cleaned up")
     .action((search: string, o) =>
       run("query", async (bank) => {
-        const result = bank.query(
+        const result = await bank.search(
           parseInput(QueryInputSchema, {
             query: search,
             ...(o.namespace ? { namespace: o.namespace } : {}),

@@ -4,8 +4,11 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { runBatch } from "./batch.js";
 import type { LoadedConfig, MemoryConfig } from "./config.js";
+import { ENABLE_HINT } from "./embeddings/client.js";
+import { type Fusion, SemanticIndex } from "./embeddings/semantic.js";
 import { MemoryError } from "./errors.js";
 import { writeExportFile } from "./exchange.js";
 import {
@@ -33,11 +36,11 @@ import {
 import { refuseStoreFiles, resolveInsideProject } from "./paths.js";
 import { expiryOf, isExpired } from "./retention.js";
 import {
-  QueryCache,
   type SearchCursor,
   type SearchDoc,
   type SearchFilter,
   SearchIndex,
+  type SearchPlan,
 } from "./search/index.js";
 import type { Backend, Change, TxView } from "./store/backend.js";
 import { ensureDir } from "./store/files.js";
@@ -67,7 +70,8 @@ export class MemoryBank {
   readonly dataPath: string;
   readonly store: Backend;
   private index: SearchIndex | undefined;
-  private readonly cache: QueryCache<QueryOutput>;
+  /** Embeddings (memory.embeddings.enabled): semantic mode, fused into hybrid. */
+  private semantic: SemanticIndex | undefined;
   private readonly log: (message: string) => void;
 
   private constructor(loaded: LoadedConfig, options: MemoryBankOptions) {
@@ -75,7 +79,6 @@ export class MemoryBank {
     this.projectDir = loaded.projectDir;
     this.dataPath = loaded.dataPath;
     this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
-    this.cache = new QueryCache<QueryOutput>(this.config.cacheSize);
     this.store =
       options.backend ??
       new JsonStore({
@@ -96,6 +99,7 @@ export class MemoryBank {
     const bank = new MemoryBank(loaded, options);
     bank.store.observe({
       applied: (change) => {
+        bank.semantic?.changed(change.kind, change.entry.namespace, change.entry.key);
         if (!bank.index) return;
         if (bank.config.performance.parallelIndexUpdate) {
           // Deferred: the write path only records the change; the next search applies them all.
@@ -107,6 +111,7 @@ export class MemoryBank {
       // The first load builds the index below (in parallel); later resets come from recovery.
       reset: () => {
         if (bank.index) bank.rebuildIndexSync();
+        bank.semantic?.reset(bank.store.entries());
       },
     });
     await bank.store.open();
@@ -116,7 +121,21 @@ export class MemoryBank {
         bank.config.batchtools.parallelIndexing && bank.store.size >= PARALLEL_BUILD_MIN_ENTRIES;
       bank.index = await SearchIndex.build(
         [...bank.store.entries()].map((e) => bank.toDoc(e)),
-        { parallel },
+        { parallel, cacheSize: bank.config.cacheSize },
+      );
+    }
+    if (bank.config.embeddings.enabled) {
+      // Never blocks the start on the endpoint: entries are embedded in the background.
+      bank.semantic = await SemanticIndex.open(
+        {
+          config: bank.config.embeddings,
+          dataPath: bank.dataPath,
+          source: (ns, key) => bank.store.get(ns, key),
+          concurrency: bank.config.batchtools.enabled ? Math.min(4, bank.config.batchtools.maxConcurrent) : 1,
+          fsync: bank.config.store.fsync,
+          log: bank.log,
+        },
+        bank.store.entries(),
       );
     }
     return bank;
@@ -145,7 +164,7 @@ export class MemoryBank {
 
   private rebuildIndexSync(): void {
     this.pendingIndex.clear();
-    const index = new SearchIndex();
+    const index = new SearchIndex({ cacheSize: this.config.cacheSize });
     for (const e of this.store.entries()) index.upsert(this.toDoc(e));
     this.index = index;
   }
@@ -168,8 +187,22 @@ export class MemoryBank {
     return this.index;
   }
 
+  /**
+   * The one result cache: the index's generation-keyed LRU of `cacheSize` entries. It sits below
+   * the service because only the index knows what makes an answer stale: its generation moves
+   * with every applied change (ours or replayed from another process), and each entry also
+   * records the earliest expiry among the documents it considered, so an entry that expires
+   * between two identical queries is not served from cache. A service-level cache keyed by the
+   * store revision alone would miss that.
+   */
   get cacheStats() {
-    return this.cache.stats;
+    return this.index?.cacheStats ?? { hits: 0, misses: 0, size: 0 };
+  }
+
+  /** Embedding state (memory.embeddings.enabled), for stats and tests. */
+  get embeddings(): { vectors: number; pending: number; file: string } | undefined {
+    const s = this.semantic;
+    return s ? { vectors: s.size, pending: s.pending, file: s.file } : undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -300,8 +333,107 @@ export class MemoryBank {
   // ---------------------------------------------------------------------------------------------
   // memory_query
 
+  /**
+   * Synchronous search for every mode that needs no embedding endpoint. Ranked text queries
+   * are answered from the index's result cache when nothing changed (see `cacheStats`).
+   * `search()` is the full memory_query (it adds semantic mode and fuses it into hybrid).
+   */
   query(input: QueryInput): QueryOutput {
     this.store.refresh();
+    const q = this.plan(input);
+    const { text, mode, filter, limit, queryId, after } = q;
+
+    if (mode === "semantic") {
+      throw new MemoryError(
+        "UNAVAILABLE",
+        this.semantic
+          ? 'mode "semantic" is answered by MemoryBank.search (memory_query), which waits for the embedding endpoint'
+          : `mode "semantic" needs an embedding provider: ${ENABLE_HINT}`,
+      );
+    }
+    if (input.key !== undefined || input.keyPrefix !== undefined || mode === "exact" || !text) {
+      return this.scanQuery(input, filter, limit, after, queryId, mode === "exact" ? text : undefined);
+    }
+    if (this.index) {
+      this.flushIndex();
+      const found = this.index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
+      return this.page(found.hits, found.hasMore, queryId, found.next?.plan);
+    }
+    return this.substringQuery(text, filter, limit, after, queryId);
+  }
+
+  /**
+   * memory_query: `query()`, plus `mode: "semantic"` (cosine similarity over entry embeddings)
+   * and, when memory.embeddings.enabled, `hybrid` fused with it. If the endpoint fails, semantic
+   * queries fail with its error (naming the url and the config field) while hybrid falls back
+   * to text ranking alone.
+   */
+  async search(input: QueryInput): Promise<QueryOutput> {
+    const mode = input.mode ?? "hybrid";
+    const semantic = this.semantic;
+    const text = input.query?.trim() ?? "";
+    if (
+      !semantic ||
+      (mode !== "semantic" && mode !== "hybrid") ||
+      !text ||
+      input.key !== undefined ||
+      input.keyPrefix !== undefined
+    ) {
+      return this.query(input);
+    }
+    this.store.refresh();
+    const q = this.plan(input);
+    // A hybrid query whose first page was ranked by text alone stays so on later pages.
+    if (mode === "hybrid" && q.after && !q.fusion) return this.query(input);
+    const accept = (ns: string, key: string) => {
+      const e = this.store.get(ns, key);
+      return (
+        e !== undefined &&
+        passes(e, q.filter, this.config) &&
+        (!q.filter.namespaces || q.filter.namespaces.includes(ns))
+      );
+    };
+    let vector: Float32Array;
+    try {
+      await semantic.ready();
+      vector = await semantic.embedQuery(text);
+    } catch (error) {
+      if (mode === "semantic" || q.fusion) throw error;
+      if (!this.warnedFallback) {
+        this.warnedFallback = true;
+        this.log(`hybrid queries rank by text alone while embeddings fail: ${(error as Error).message}`);
+      }
+      return this.query(input);
+    }
+    this.warnedFallback = false;
+    this.store.refresh();
+    if (mode === "semantic") {
+      const found = semantic.rank(vector, accept, q.limit, q.after);
+      return this.page(found.hits, found.hasMore, q.queryId);
+    }
+    const index = this.index;
+    if (!index) {
+      const found = semantic.rank(vector, accept, q.limit, q.after);
+      return this.page(found.hits, found.hasMore, q.queryId);
+    }
+    this.flushIndex();
+    const plan = q.after?.plan ?? index.plan(text, "hybrid");
+    const start: SearchCursor = { score: Number.MAX_VALUE, namespace: "", key: "", plan };
+    const found = semantic.fuse(
+      vector,
+      accept,
+      (n) => index.search({ text, mode: "hybrid", filter: q.filter, limit: n, after: start }),
+      q.limit,
+      q.after,
+      q.fusion,
+    );
+    return this.page(found.hits, found.hasMore, q.queryId, plan, found.fusion);
+  }
+
+  private warnedFallback = false;
+
+  /** The parts of a query every mode needs: filter, page size, identity and decoded cursor. */
+  private plan(input: QueryInput) {
     const limit = input.limit ?? 10;
     const namespaces = mergeNamespaces(input.namespace, input.namespaces);
     const filter: SearchFilter = {
@@ -314,38 +446,20 @@ export class MemoryBank {
       now: Date.now(),
     };
     const queryId = fingerprint({ ...input, cursor: undefined });
-    const after = input.cursor ? decodeCursor(input.cursor, queryId) : undefined;
     const text = input.query?.trim() ?? "";
     const mode = input.mode ?? "hybrid";
-
-    if (mode === "semantic") {
-      throw new MemoryError(
-        "UNAVAILABLE",
-        'mode "semantic" needs an embedding provider: set memory.embeddings.enabled with provider, url and model in claude-flow.config.json (it sends entry text to that endpoint)',
-      );
-    }
-    if (input.key !== undefined || input.keyPrefix !== undefined || mode === "exact" || !text) {
-      return this.scanQuery(input, filter, limit, after, queryId, mode === "exact" ? text : undefined);
-    }
-    const cacheKey = `${queryId}|${input.cursor ?? ""}`;
-    const cached = this.cache.get(cacheKey, this.store.revision);
-    if (cached) return cached;
-    let result: QueryOutput;
-    if (this.index) {
-      this.flushIndex();
-      const found = this.index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
-      result = this.page(found.hits, found.hasMore, queryId);
-    } else {
-      result = this.substringQuery(text, filter, limit, after, queryId);
-    }
-    this.cache.set(cacheKey, this.store.revision, result);
-    return result;
+    // The text side of a fused hybrid query is planned in hybrid mode too.
+    const planMode = mode === "fulltext" || mode === "fuzzy" || mode === "hybrid" ? mode : undefined;
+    const decoded = input.cursor ? decodeCursor(input.cursor, queryId, text, planMode) : undefined;
+    return { text, mode, filter, limit, queryId, after: decoded?.after, fusion: decoded?.fusion };
   }
 
   private page(
     hits: Array<{ namespace: string; key: string; score: number }>,
     hasMore: boolean,
     queryId: string,
+    plan?: SearchPlan,
+    fusion?: Fusion,
   ) {
     const results: QueryResult[] = [];
     for (const h of hits) {
@@ -358,8 +472,9 @@ export class MemoryBank {
       ...(hasMore && last
         ? {
             nextCursor: encodeCursor(
-              { score: last.score, namespace: last.namespace, key: last.key },
+              { score: last.score, namespace: last.namespace, key: last.key, ...(plan ? { plan } : {}) },
               queryId,
+              fusion,
             ),
           }
         : {}),
@@ -549,7 +664,7 @@ export class MemoryBank {
         jobs.push({ label, q });
       }
     }
-    const report = await runBatch(jobs, async (job) => this.query(job.q), {
+    const report = await runBatch(jobs, async (job) => this.search(job.q), {
       concurrency: this.config.performance.concurrentQueries,
       retries: 0,
       ...(progress.signal ? { signal: progress.signal } : {}),
@@ -596,6 +711,7 @@ export class MemoryBank {
   // ---------------------------------------------------------------------------------------------
 
   async close(): Promise<void> {
+    await this.semantic?.close();
     await this.store.close();
   }
 }
@@ -690,36 +806,92 @@ function fingerprint(value: unknown): string {
   return createHash("sha1").update(JSON.stringify(value)).digest("base64url").slice(0, 12);
 }
 
-function encodeCursor(c: SearchCursor, queryId: string): string {
-  return Buffer.from(JSON.stringify([queryId, c.score, c.namespace, c.key])).toString("base64url");
+/** The schema's bound on a cursor (QueryInputShape.cursor). */
+const MAX_CURSOR_CHARS = 4096;
+
+/**
+ * An opaque cursor: the last hit of the page, the query it belongs to, and the scoring plan
+ * of the first page (query terms with their idf and the average field lengths), so later pages
+ * score every unchanged entry exactly as the first page did: nothing is skipped or repeated,
+ * whatever is written between pages. Fused hybrid queries also carry their fusion constants.
+ * Large plans are deflated ("z." prefix); a plan that still does not fit is dropped and paging
+ * continues by position (best effort), which only very long fuzzy queries reach.
+ */
+function encodeCursor(c: SearchCursor, queryId: string, fusion?: Fusion): string {
+  const data: Record<string, unknown> = { q: queryId, s: c.score, n: c.namespace, k: c.key };
+  if (c.plan) {
+    data.t = c.plan.terms;
+    data.a = c.plan.avgLengths;
+  }
+  if (fusion) data.f = fusion;
+  const json = JSON.stringify(data);
+  const plain = Buffer.from(json).toString("base64url");
+  if (plain.length <= MAX_CURSOR_CHARS) return plain;
+  const packed = `z.${deflateRawSync(json).toString("base64url")}`;
+  if (packed.length <= MAX_CURSOR_CHARS || !c.plan) return packed;
+  return encodeCursor({ score: c.score, namespace: c.namespace, key: c.key }, queryId, fusion);
 }
 
-function decodeCursor(cursor: string, queryId: string): SearchCursor {
-  let parsed: unknown;
+function decodeCursor(
+  cursor: string,
+  queryId: string,
+  text: string,
+  mode: "fulltext" | "fuzzy" | "hybrid" | undefined,
+): { after: SearchCursor; fusion?: Fusion } {
+  let parsed: Record<string, unknown> | undefined;
   try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    const bytes = cursor.startsWith("z.")
+      ? inflateRawSync(Buffer.from(cursor.slice(2), "base64url"), { maxOutputLength: 1 << 20 })
+      : Buffer.from(cursor, "base64url");
+    parsed = JSON.parse(bytes.toString("utf8"));
   } catch {
     parsed = undefined;
   }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 4 ||
-    typeof parsed[1] !== "number" ||
-    typeof parsed[2] !== "string" ||
-    typeof parsed[3] !== "string"
-  ) {
+  const finite = (x: unknown) => typeof x === "number" && Number.isFinite(x);
+  const numbers = (x: unknown, n: number) => Array.isArray(x) && x.length === n && x.every(finite);
+  const valid =
+    parsed !== null &&
+    typeof parsed === "object" &&
+    !Array.isArray(parsed) &&
+    typeof parsed.q === "string" &&
+    finite(parsed.s) &&
+    typeof parsed.n === "string" &&
+    typeof parsed.k === "string" &&
+    (parsed.t === undefined ||
+      (Array.isArray(parsed.t) &&
+        parsed.t.every(
+          (t) =>
+            Array.isArray(t) && t.length === 3 && typeof t[0] === "string" && finite(t[1]) && finite(t[2]),
+        ))) &&
+    (parsed.a === undefined || numbers(parsed.a, 3)) &&
+    (parsed.t === undefined) === (parsed.a === undefined) &&
+    (parsed.f === undefined || numbers(parsed.f, 3));
+  if (!valid || !parsed) {
     throw new MemoryError(
       "INVALID_INPUT",
       "cursor is not valid: pass the nextCursor of the previous page unchanged",
     );
   }
-  if (parsed[0] !== queryId) {
+  if (parsed.q !== queryId) {
     throw new MemoryError(
       "INVALID_INPUT",
       "cursor belongs to a different query: repeat the same query fields with the cursor, or drop the cursor",
     );
   }
-  return { score: parsed[1], namespace: parsed[2], key: parsed[3] };
+  const after: SearchCursor = {
+    score: parsed.s as number,
+    namespace: parsed.n as string,
+    key: parsed.k as string,
+  };
+  if (parsed.t !== undefined && mode !== undefined) {
+    after.plan = {
+      text,
+      mode,
+      terms: parsed.t as SearchPlan["terms"],
+      avgLengths: parsed.a as SearchPlan["avgLengths"],
+    };
+  }
+  return { after, ...(parsed.f !== undefined ? { fusion: parsed.f as Fusion } : {}) };
 }
 
 export { parseInput };

@@ -9,7 +9,7 @@ export default defineTool({
   inputSchema: QueryInputShape,
   outputSchema: QueryOutputShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  run: (bank, input) => bank.query(input),
+  run: (bank, input) => bank.search(input),
   render: (o) =>
     o.results.length === 0
       ? "No memories matched."

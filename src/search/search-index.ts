@@ -230,6 +230,15 @@ export class SearchIndex {
     return { ...result, hits: [...hits] };
   }
 
+  /**
+   * The scoring plan `text` gets under the current statistics: pass it back inside `after`
+   * (e.g. `{ score: Number.MAX_VALUE, namespace: "", key: "", plan }` for "from the start")
+   * to score several requests exactly alike.
+   */
+  plan(text: string, mode: SearchMode = "hybrid"): SearchPlan {
+    return planQuery(this.planContext(), text, mode);
+  }
+
   /** @internal For tests: run a query without MaxScore pruning. */
   searchExhaustive(req: SearchRequest): SearchResult {
     const mode = req.mode ?? "hybrid";
