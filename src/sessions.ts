@@ -306,16 +306,27 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Deletes records of finished (or dead) processes last seen longer ago than the `sessions` retention. */
+/**
+ * Most records of finished processes kept, whatever the retention: a script running the CLI every
+ * minute would otherwise leave tens of thousands of files that every stats/debug call reads.
+ */
+export const MAX_FINISHED_SESSIONS = 500;
+
+/**
+ * Deletes records of finished (or dead) processes last seen longer ago than the `sessions`
+ * retention, and all but the newest MAX_FINISHED_SESSIONS of them.
+ */
 export async function pruneSessions(dir: string, config: MemoryConfig, now = Date.now()): Promise<number> {
   const policy = config.retentionPolicy.sessions;
-  if (policy === "permanent") return 0;
-  const keepMs = retentionMs(config, "sessions") ?? DEFAULT_KEEP_MS;
+  const keepMs =
+    policy === "permanent" ? Number.POSITIVE_INFINITY : (retentionMs(config, "sessions") ?? DEFAULT_KEEP_MS);
   const { sessions } = await listSessions(dir);
+  const finished = sessions
+    .filter((s) => s.status !== "alive")
+    .sort((a, b) => Date.parse(b.record.lastSeen) - Date.parse(a.record.lastSeen));
   let removed = 0;
-  for (const s of sessions) {
-    if (s.status === "alive") continue;
-    if (now - Date.parse(s.record.lastSeen) <= keepMs) continue;
+  for (const [i, s] of finished.entries()) {
+    if (i < MAX_FINISHED_SESSIONS && now - Date.parse(s.record.lastSeen) <= keepMs) continue;
     await rm(s.file, { force: true });
     removed++;
   }

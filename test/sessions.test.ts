@@ -4,7 +4,7 @@
  * the performance report relies on.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config.js";
@@ -13,6 +13,7 @@ import {
   emptyOpStats,
   LATENCY_BUCKETS_MS,
   listSessions,
+  MAX_FINISHED_SESSIONS,
   percentile,
   pruneSessions,
   type SessionRecord,
@@ -124,6 +125,24 @@ describe("SessionRecorder", () => {
     expect(await pruneSessions(dir, defaultConfig())).toBe(1);
     expect(readdirSync(dir).sort()).toEqual([path.basename(live.file), "recent.json"].sort());
     await live.close();
+  });
+
+  it("keeps only the newest MAX_FINISHED_SESSIONS finished records, even within the retention", async () => {
+    const dir = sessionsDir();
+    mkdirSync(dir, { recursive: true });
+    const extra = 5;
+    for (let i = 0; i < MAX_FINISHED_SESSIONS + extra; i++) {
+      const seen = new Date(Date.now() - (i + 1) * 60_000).toISOString();
+      writeFileSync(
+        path.join(dir, `s${i}.json`),
+        JSON.stringify(record({ pid: 100_000 + i, lastSeen: seen, endedAt: seen })),
+      );
+    }
+    expect(await pruneSessions(dir, defaultConfig())).toBe(extra);
+    const left = readdirSync(dir);
+    expect(left).toHaveLength(MAX_FINISHED_SESSIONS);
+    expect(left).toContain("s0.json");
+    expect(left).not.toContain(`s${MAX_FINISHED_SESSIONS}.json`);
   });
 });
 
