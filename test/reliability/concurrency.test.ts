@@ -183,7 +183,14 @@ describe("concurrent processes on one store", () => {
         const hasDelete = tools.some((t) => t.name === "memory_delete");
         const model = new Model();
         await Promise.all(
-          servers.map((s, p) => worker(p, s.client, opsPerProcess, model, rng(seed * 31 + p), hasDelete)),
+          servers.map((s, p) =>
+            worker(p, s.client, opsPerProcess, model, rng(seed * 31 + p), hasDelete).catch(
+              (error: unknown) => {
+                // A dead server is a failure of its own: show what it said before dying.
+                throw new Error(`process ${p}: ${(error as Error).message}\n${s.stderr().slice(-4000)}`);
+              },
+            ),
+          ),
         );
         expect(model.failures).toEqual([]);
         expect(model.ops).toBe(processes * opsPerProcess);
