@@ -239,11 +239,11 @@ export class SemanticIndex {
         !after || compareRanked(score, ns, key, after.score, after.namespace, after.key) > 0;
       for (const c of cosines) {
         const s = bm.get(c.id);
+        if (s !== undefined) bm.delete(c.id); // what stays in bm has no vector
         const score = cosPart(c.cos) + (s !== undefined ? textPart(s) : 0);
         if (!isAfter(score, c.r.namespace, c.r.key)) continue;
         top.offer({ doc: 0, score, namespace: c.r.namespace, key: c.r.key });
         if (s === undefined && score + unseen > uncertain) uncertain = score + unseen;
-        bm.delete(c.id);
       }
       for (const h of text.hits) {
         // Text hits without a vector (not embedded): BM25 side only.
