@@ -37,20 +37,81 @@ export const MAX_TOKEN_LENGTH = 64;
  */
 export function tokenize(text: string, emit: (token: string) => void): void {
   // NFKC folds full-width and compatibility forms so "ｃｏｄｅ" meets "code"; pure ASCII needs none.
-  const normalized = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
-  for (const match of normalized.matchAll(COMPOUND)) {
-    const word = match[0];
-    if (PLAIN.test(word)) {
-      keep(word, emit);
+  if (NON_ASCII.test(text)) {
+    for (const match of text.normalize("NFKC").matchAll(COMPOUND)) splitWord(match[0], emit);
+  } else {
+    scanAscii(text, emit);
+  }
+}
+
+/** One compound word (a COMPOUND match) → its tokens. */
+function splitWord(word: string, emit: (token: string) => void): void {
+  if (PLAIN.test(word)) {
+    keep(word, emit);
+    return;
+  }
+  const parts = word.split(SEPARATORS).flatMap((p) => p.split(CASE_BOUNDARY));
+  if (parts.length === 1) {
+    keep(word.toLowerCase(), emit);
+    return;
+  }
+  keep(parts.join("").toLowerCase(), emit);
+  for (const part of parts) keep(part.toLowerCase(), emit);
+}
+
+const LOWER = 1;
+const FIRST_UPPER = 2;
+const DIGIT = 4;
+const LATER_UPPER = 8;
+const SEPARATED = 16;
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
+
+function isSeparator(c: number): boolean {
+  return c === 46 || c === 95 || c === 45; // . _ -
+}
+
+/**
+ * The same tokens as the COMPOUND regex path, for ASCII text, without a match object per
+ * word: the scanner finds each compound word and classifies its characters; the common
+ * shapes (lower-case words, numbers, Capitalized and UPPER words) have no split point and
+ * become one token directly, anything else goes through `splitWord`.
+ */
+function scanAscii(text: string, emit: (token: string) => void): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isWordChar(text.charCodeAt(i))) {
+      i++;
       continue;
     }
-    const parts = word.split(SEPARATORS).flatMap((p) => p.split(CASE_BOUNDARY));
-    if (parts.length === 1) {
-      keep(word.toLowerCase(), emit);
-      continue;
+    const start = i;
+    let kind = 0;
+    for (;;) {
+      for (; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 97 && c <= 122) kind |= LOWER;
+        else if (c >= 65 && c <= 90) kind |= i === start ? FIRST_UPPER : LATER_UPPER;
+        else if (c >= 48 && c <= 57) kind |= DIGIT;
+        else break;
+      }
+      let j = i;
+      while (j < n && isSeparator(text.charCodeAt(j))) j++;
+      if (j === i || j === n || !isWordChar(text.charCodeAt(j))) break;
+      kind |= SEPARATED;
+      i = j;
     }
-    keep(parts.join("").toLowerCase(), emit);
-    for (const part of parts) keep(part.toLowerCase(), emit);
+    const length = i - start;
+    if (length === 1) continue; // a single ASCII character
+    if (kind === LOWER || kind === DIGIT) {
+      if (length <= MAX_TOKEN_LENGTH) emit(text.slice(start, i));
+    } else if (kind === (FIRST_UPPER | LOWER) || kind === (FIRST_UPPER | LATER_UPPER)) {
+      if (length <= MAX_TOKEN_LENGTH) emit(text.slice(start, i).toLowerCase());
+    } else {
+      splitWord(text.slice(start, i), emit);
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stem, tokens } from "../../src/search/index.js";
 
@@ -61,5 +62,52 @@ describe("stem", () => {
     expect(stem("v2ed")).toBe("v2ed");
     expect(stem("is")).toBe("is");
     expect(stem("größe")).toBe("größe");
+  });
+});
+
+/** The regex tokenizer the ASCII scanner must agree with, token for token. */
+function referenceTokens(text: string): string[] {
+  const out: string[] = [];
+  const keep = (t: string) => {
+    if (t.length > 64 || (t.length === 1 && t.charCodeAt(0) < 128)) return;
+    out.push(t);
+  };
+  const normalized = /[\u0080-\uffff]/.test(text) ? text.normalize("NFKC") : text;
+  for (const m of normalized.matchAll(/[\p{L}\p{N}\p{M}]+(?:[._-]+[\p{L}\p{N}\p{M}]+)*/gu)) {
+    const word = m[0];
+    const parts = word
+      .split(/[._-]+/)
+      .flatMap((p) =>
+        p.split(
+          /(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})|(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/u,
+        ),
+      );
+    if (parts.length === 1) {
+      keep(word.toLowerCase());
+      continue;
+    }
+    keep(parts.join("").toLowerCase());
+    for (const part of parts) keep(part.toLowerCase());
+  }
+  return out;
+}
+
+describe("ASCII scanner", () => {
+  const chars = [..."abcxyzABCXYZ0189._-_ ,;:/()\n'", "é", "ｃ"];
+  it("emits exactly the tokens of the regex tokenizer", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { maxLength: 40 }), (cs) => {
+        const text = cs.join("");
+        expect(tokens(text)).toEqual(referenceTokens(text));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const text of [
+      "HTTPServer v2.0 The END",
+      "x".repeat(64),
+      `${"Ab".repeat(40)}`,
+      "a1 1a A1 ..a.. -b-",
+    ])
+      expect(tokens(text)).toEqual(referenceTokens(text));
   });
 });
