@@ -19,7 +19,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 
 /** Requests dispatched and not yet answered before reading stops. */
-export const MAX_IN_FLIGHT = 64;
+export const MAX_IN_FLIGHT = 32;
 
 export class LineTransport implements Transport {
   onclose?: () => void;
