@@ -81,3 +81,11 @@ export function count(n: number): string {
   if (n >= 1000 && n % 1000 === 0) return `${n / 1000}k`;
   return String(n);
 }
+
+/**
+ * A pause after a server answered initialize, so the garbage collection that follows a large load
+ * has finished before calls are timed (the same pause for every server).
+ */
+export function settle(ms = 1000): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -6,7 +6,7 @@ import { Queries } from "../lib/corpus.js";
 import type { Workspace } from "../lib/preload.js";
 import type { Section, Series } from "../lib/report.js";
 import { type Running, rssOf, startOurs, startPeer } from "../lib/servers.js";
-import { bytes, count, ms, ratio, type Summary, sample } from "../lib/stats.js";
+import { bytes, count, ms, ratio, type Summary, sample, settle } from "../lib/stats.js";
 
 export interface PeerPlan {
   sizes: number[];
@@ -69,6 +69,7 @@ async function measure(who: "peer" | "ours", ws: Workspace, n: number, samples: 
       : await startOurs(await ws.ours(`ours-peer-${n}`, n));
   try {
     const rss = rssOf(s.pid)?.rss ?? Number.NaN;
+    await settle();
     const q = new Queries(n, 0x5eed0 + n);
     const fns = calls(who, s, q, "bench-new");
     // Warm-up (JIT, caches) draws from its own stream, so both servers get the same timed calls even

@@ -8,7 +8,7 @@ import { Queries } from "../lib/corpus.js";
 import { storeFiles, type Workspace } from "../lib/preload.js";
 import type { Section, Series } from "../lib/report.js";
 import { rssOf, startOurs } from "../lib/servers.js";
-import { bytes, count, ms, type Summary, sample } from "../lib/stats.js";
+import { bytes, count, ms, type Summary, sample, settle } from "../lib/stats.js";
 
 export interface ScalingPlan {
   sizes: number[];
@@ -49,6 +49,7 @@ async function overStdio(ws: Workspace, n: number, samples: number): Promise<Std
   const s = await startOurs(dir, 300_000);
   try {
     const rss = rssOf(s.pid)?.rss ?? Number.NaN;
+    await settle();
     const q = new Queries(n, 0xface + n);
     const store = await sample(samples, (i) =>
       s.call("memory_store", { key: `bench/new-${i}`, value: [q.sentence()], tags: ["bench"] }),
