@@ -334,7 +334,7 @@ export class SemanticIndex {
     const ids = [...this.queue.entries()];
     const window = config.batchSize * Math.max(1, concurrency) * 4;
     let failed = false;
-    for (let start = 0; start < ids.length; start += window) {
+    for (let start = 0; start < ids.length && !this.closed; start += window) {
       const items: Array<{ id: string; token: Queued; text: string; hash: string }> = [];
       for (const [id, token] of ids.slice(start, start + window)) {
         if (this.queue.get(id) !== token) continue; // changed again meanwhile: a later pass takes it
