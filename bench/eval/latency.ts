@@ -3,8 +3,8 @@
  * [--entries 100000] [--samples 400]`.
  *
  * Entries: seeded synthetic notes whose words are drawn with a Zipf distribution from the real
- * vocabulary of the evaluation corpus (Node.js API docs), 15-60 words each, with code-like keys
- * and a few tags. Measures:
+ * vocabulary of the evaluation corpus (Node.js API docs) ordered by its real frequency, 15-60
+ * words each, with code-like keys and a few tags. Queries: two content words drawn the same way. Measures:
  * - index build at load: `MemoryBank.open` of the stored data with batchtools.parallelIndexing
  *   off and on, and `SearchIndex.build` alone, sequential and parallel;
  * - query p50/p95: two-word query, limit 10, every sample a different word pair (so the result
@@ -20,7 +20,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { resolveConfig } from "../../src/config.js";
 import { MemoryBank } from "../../src/memory.js";
-import { SearchIndex } from "../../src/search/index.js";
+import { DEFAULT_STOP_WORDS, SearchIndex } from "../../src/search/index.js";
 import { buildCorpus } from "./corpus.js";
 import { rng } from "./queries.js";
 
@@ -43,9 +43,13 @@ async function main(): Promise<void> {
   const entries = arg("entries", 100_000);
   const samples = arg("samples", 400);
   const random = rng(42);
-  const vocab = [
-    ...new Set(buildCorpus(ROOT).flatMap((d) => d.text.toLowerCase().match(/[a-z]{3,}/g) ?? [])),
-  ].sort();
+  // The corpus vocabulary ordered by real frequency, so Zipf rank 1 is "the", as in English text.
+  const counts = new Map<string, number>();
+  for (const d of buildCorpus(ROOT)) {
+    for (const w of d.text.toLowerCase().match(/[a-z]{2,}/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  const vocab = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
+  const stop = new Set(DEFAULT_STOP_WORDS);
   // Zipf(1): rank r drawn with probability ∝ 1/r, by inverting the harmonic CDF approximately.
   const zipf = () =>
     vocab[Math.min(vocab.length - 1, Math.floor(Math.exp(random() * Math.log(vocab.length))) - 1)] as string;
@@ -104,8 +108,15 @@ async function main(): Promise<void> {
 
   // Query latency in-process.
   const bank = await MemoryBank.open(config(true), { log: () => {} });
-  const pairs = Array.from({ length: samples }, () => `${zipf()} ${zipf()}`);
-  for (let i = 0; i < 20; i++) bank.query({ query: `${zipf()} ${zipf()}`, limit: 10 }); // warm-up
+  // An agent's two-word query: two content words (no stop words), drawn with the same Zipf law.
+  const content = () => {
+    for (;;) {
+      const w = zipf();
+      if (!stop.has(w)) return w;
+    }
+  };
+  const pairs = Array.from({ length: samples }, () => `${content()} ${content()}`);
+  for (let i = 0; i < 20; i++) bank.query({ query: `${content()} ${content()}`, limit: 10 }); // warm-up
   const inproc: number[] = [];
   let found = 0;
   for (const q of pairs) {
@@ -135,7 +146,10 @@ async function main(): Promise<void> {
   await client.connect(transport);
   const connectMs = performance.now() - c0;
   for (let i = 0; i < 20; i++)
-    await client.callTool({ name: "memory_query", arguments: { query: `${zipf()} ${zipf()}`, limit: 10 } });
+    await client.callTool({
+      name: "memory_query",
+      arguments: { query: `${content()} ${content()}`, limit: 10 },
+    });
   const stdio: number[] = [];
   for (const q of pairs) {
     const t0 = performance.now();
@@ -146,7 +160,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 
   const table = [
-    `Latency at ${entries} entries (${samples} two-word queries, limit 10, each a different pair; ${found} had results), Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"})`,
+    `Latency at ${entries} entries (${samples} two-word queries, limit 10, two content words each, a different pair per sample; ${found} had results), Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"})`,
     "",
     "| measurement | value |",
     "| --- | ---: |",
