@@ -338,10 +338,10 @@ export class MemoryBank {
    * are answered from the index's result cache when nothing changed (see `cacheStats`).
    * `search()` is the full memory_query (it adds semantic mode and fuses it into hybrid).
    */
-  query(input: QueryInput): QueryOutput {
+  query(input: QueryInput, options: ResponseOptions = {}): QueryOutput {
     this.store.refresh();
-    const q = this.plan(input);
-    const { text, mode, filter, limit, queryId, after } = q;
+    const q = this.plan(input, options);
+    const { text, mode, filter, limit, queryId, after, maxBytes } = q;
 
     if (mode === "semantic") {
       throw new MemoryError(
@@ -352,14 +352,22 @@ export class MemoryBank {
       );
     }
     if (input.key !== undefined || input.keyPrefix !== undefined || mode === "exact" || !text) {
-      return this.scanQuery(input, filter, limit, after, queryId, mode === "exact" ? text : undefined);
+      return this.scanQuery(
+        input,
+        filter,
+        limit,
+        after,
+        queryId,
+        mode === "exact" ? text : undefined,
+        maxBytes,
+      );
     }
     if (this.index) {
       this.flushIndex();
       const found = this.index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
-      return this.page(found.hits, found.hasMore, queryId, found.next?.plan);
+      return this.page(found.hits, found.hasMore, queryId, maxBytes, found.next?.plan);
     }
-    return this.substringQuery(text, filter, limit, after, queryId);
+    return this.substringQuery(text, filter, limit, after, queryId, maxBytes);
   }
 
   /**
@@ -368,7 +376,7 @@ export class MemoryBank {
    * queries fail with its error (naming the url and the config field) while hybrid falls back
    * to text ranking alone.
    */
-  async search(input: QueryInput): Promise<QueryOutput> {
+  async search(input: QueryInput, options: ResponseOptions = {}): Promise<QueryOutput> {
     const mode = input.mode ?? "hybrid";
     const semantic = this.semantic;
     const text = input.query?.trim() ?? "";
@@ -379,12 +387,12 @@ export class MemoryBank {
       input.key !== undefined ||
       input.keyPrefix !== undefined
     ) {
-      return this.query(input);
+      return this.query(input, options);
     }
     this.store.refresh();
-    const q = this.plan(input);
+    const q = this.plan(input, options);
     // A hybrid query whose first page was ranked by text alone stays so on later pages.
-    if (mode === "hybrid" && q.after && !q.fusion) return this.query(input);
+    if (mode === "hybrid" && q.after && !q.fusion) return this.query(input, options);
     const accept = (ns: string, key: string) => {
       const e = this.store.get(ns, key);
       return (
@@ -403,18 +411,18 @@ export class MemoryBank {
         this.warnedFallback = true;
         this.log(`hybrid queries rank by text alone while embeddings fail: ${(error as Error).message}`);
       }
-      return this.query(input);
+      return this.query(input, options);
     }
     this.warnedFallback = false;
     this.store.refresh();
     if (mode === "semantic") {
       const found = semantic.rank(vector, accept, q.limit, q.after);
-      return this.page(found.hits, found.hasMore, q.queryId);
+      return this.page(found.hits, found.hasMore, q.queryId, q.maxBytes);
     }
     const index = this.index;
     if (!index) {
       const found = semantic.rank(vector, accept, q.limit, q.after);
-      return this.page(found.hits, found.hasMore, q.queryId);
+      return this.page(found.hits, found.hasMore, q.queryId, q.maxBytes);
     }
     this.flushIndex();
     const plan = q.after?.plan ?? index.plan(text, "hybrid");
@@ -427,13 +435,13 @@ export class MemoryBank {
       q.after,
       q.fusion,
     );
-    return this.page(found.hits, found.hasMore, q.queryId, plan, found.fusion);
+    return this.page(found.hits, found.hasMore, q.queryId, q.maxBytes, plan, found.fusion);
   }
 
   private warnedFallback = false;
 
   /** The parts of a query every mode needs: filter, page size, identity and decoded cursor. */
-  private plan(input: QueryInput) {
+  private plan(input: QueryInput, options: ResponseOptions = {}) {
     const limit = input.limit ?? 10;
     const namespaces = mergeNamespaces(input.namespace, input.namespaces);
     const filter: SearchFilter = {
@@ -445,28 +453,61 @@ export class MemoryBank {
       includeExpired: input.includeExpired ?? false,
       now: Date.now(),
     };
-    const queryId = fingerprint({ ...input, cursor: undefined });
+    // Identity of the query a cursor belongs to: every field that changes the answer, with
+    // defaults filled in and in a fixed order, so equal queries match however they were spelled.
+    const queryId = fingerprint([
+      input.query?.trim() ?? "",
+      input.key ?? null,
+      input.keyPrefix ?? null,
+      namespaces ? [...namespaces].sort() : null,
+      input.tags ? [...input.tags].sort() : null,
+      input.tags?.length ? (input.tagMode ?? "all") : null,
+      input.type ?? null,
+      input.mode ?? "hybrid",
+      input.since ?? null,
+      input.until ?? null,
+      input.includeExpired ?? false,
+      limit,
+    ]);
     const text = input.query?.trim() ?? "";
     const mode = input.mode ?? "hybrid";
     // The text side of a fused hybrid query is planned in hybrid mode too.
     const planMode = mode === "fulltext" || mode === "fuzzy" || mode === "hybrid" ? mode : undefined;
     const decoded = input.cursor ? decodeCursor(input.cursor, queryId, text, planMode) : undefined;
-    return { text, mode, filter, limit, queryId, after: decoded?.after, fusion: decoded?.fusion };
+    const maxBytes = options.maxBytes ?? RESPONSE_BUDGET_BYTES;
+    return { text, mode, filter, limit, queryId, after: decoded?.after, fusion: decoded?.fusion, maxBytes };
   }
 
+  /**
+   * Shapes a page of hits. Results stop once they would pass `maxBytes` of JSON (at least one is
+   * always given): MCP clients drop the connection on answers over 10 MiB, so a page of large
+   * values ends early and its nextCursor continues right after the last result sent.
+   */
   private page(
     hits: Array<{ namespace: string; key: string; score: number }>,
     hasMore: boolean,
     queryId: string,
+    maxBytes: number,
     plan?: SearchPlan,
     fusion?: Fusion,
   ) {
     const results: QueryResult[] = [];
+    let bytes = 0;
+    let sent = 0;
     for (const h of hits) {
       const e = this.store.get(h.namespace, h.key);
-      if (e) results.push(toResult(e, h.score));
+      if (e) {
+        const size = approximateBytes(e);
+        if (results.length > 0 && bytes + size > maxBytes) {
+          hasMore = true;
+          break;
+        }
+        bytes += size;
+        results.push(toResult(e, h.score));
+      }
+      sent++;
     }
-    const last = hits[hits.length - 1];
+    const last = hits[sent - 1];
     return {
       results,
       ...(hasMore && last
@@ -489,6 +530,7 @@ export class MemoryBank {
     after: SearchCursor | undefined,
     queryId: string,
     exactText: string | undefined,
+    maxBytes: number,
   ): QueryOutput {
     const key = input.key ?? (exactText && input.keyPrefix === undefined ? exactText : undefined);
     const nsList = filter.namespaces ?? this.store.namespaces();
@@ -515,7 +557,7 @@ export class MemoryBank {
       while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
     }
     const page = hits.slice(start, start + limit);
-    return this.page(page, start + limit < hits.length, queryId);
+    return this.page(page, start + limit < hits.length, queryId, maxBytes);
   }
 
   /** With memory.indexing off: a plain scan that counts query words found in key, value and tags. */
@@ -525,6 +567,7 @@ export class MemoryBank {
     limit: number,
     after: SearchCursor | undefined,
     queryId: string,
+    maxBytes: number,
   ): QueryOutput {
     const words = text.toLowerCase().split(/\s+/).filter(Boolean);
     const hits: Array<{ namespace: string; key: string; score: number }> = [];
@@ -540,7 +583,7 @@ export class MemoryBank {
     let start = 0;
     if (after)
       while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
-    return this.page(hits.slice(start, start + limit), start + limit < hits.length, queryId);
+    return this.page(hits.slice(start, start + limit), start + limit < hits.length, queryId, maxBytes);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -664,7 +707,10 @@ export class MemoryBank {
         jobs.push({ label, q });
       }
     }
-    const report = await runBatch(jobs, async (job) => this.search(job.q), {
+    // Every page is cut to its share of one response budget: 100 searches of large values must
+    // not add up to an answer the client cannot take.
+    const maxBytes = Math.max(64 * 1024, Math.floor(RESPONSE_BUDGET_BYTES / Math.max(1, jobs.length)));
+    const report = await runBatch(jobs, async (job) => this.search(job.q, { maxBytes }), {
       concurrency: this.config.performance.concurrentQueries,
       retries: 0,
       ...(progress.signal ? { signal: progress.signal } : {}),
@@ -675,7 +721,11 @@ export class MemoryBank {
         const o = report.outcomes[i];
         const base = { query: job.label, ...(job.namespace ? { namespace: job.namespace } : {}) };
         return o?.ok
-          ? { ...base, results: o.value.results }
+          ? {
+              ...base,
+              results: o.value.results,
+              ...(o.value.nextCursor ? { nextCursor: o.value.nextCursor } : {}),
+            }
           : { ...base, results: [], error: o?.message ?? "failed" };
       }),
       tookMs: Math.round((performance.now() - started) * 1000) / 1000,
@@ -714,6 +764,19 @@ export class MemoryBank {
     await this.semantic?.close();
     await this.store.close();
   }
+}
+
+/** Default ceiling on the JSON of one query's results; see `page()`. */
+export const RESPONSE_BUDGET_BYTES = 4 * 1024 * 1024;
+
+export interface ResponseOptions {
+  /** Cut a page's results once their JSON would pass this many bytes (default RESPONSE_BUDGET_BYTES). */
+  maxBytes?: number;
+}
+
+/** Size of an entry as it will travel in a result: its value plus the fields around it. */
+function approximateBytes(e: Entry): number {
+  return JSON.stringify(e.value).length + e.key.length + e.namespace.length + 20 * e.tags.length + 200;
 }
 
 interface Prepared {

@@ -299,6 +299,12 @@ export const ParallelQueryOutputShape = {
       query: z.string(),
       namespace: z.string().optional(),
       results: z.array(QueryResultSchema),
+      nextCursor: z
+        .string()
+        .optional()
+        .describe(
+          "More results exist: call memory_query with this search's query, namespace and limit plus this cursor.",
+        ),
       error: z.string().optional(),
     }),
   ),
