@@ -42,8 +42,11 @@ const PerformanceSchema = z.object({
 
 const LimitsSchema = z.object({
   maxKeyLength: posInt("limits.maxKeyLength").max(1024).default(256),
+  // An entry must fit in one answer: MCP clients (the SDK's included) drop answers over 10 MiB.
   maxValueBytes: posInt("limits.maxValueBytes")
-    .max(64 * 1024 * 1024)
+    .max(8 * 1024 * 1024, {
+      error: "limits.maxValueBytes must be at most 8388608 (8 MiB): MCP clients refuse larger answers",
+    })
     .default(1024 * 1024),
   maxTags: posInt("limits.maxTags", 0).max(1000).default(32),
   maxMetadataBytes: posInt("limits.maxMetadataBytes")

@@ -47,6 +47,8 @@ describe("config", () => {
     expect(() => loadConfig({ cwd: dir, env: {} })).toThrowError(/memory\.cacheSize.*-5.*whole number >= 0/);
     const bad = project({ memory: { batchtools: { maxConcurrent: "ten" } } });
     expect(() => loadConfig({ cwd: bad, env: {} })).toThrowError(/memory\.batchtools\.maxConcurrent/);
+    const huge = project({ memory: { limits: { maxValueBytes: 20 * 1024 * 1024 } } });
+    expect(() => loadConfig({ cwd: huge, env: {} })).toThrowError(/maxValueBytes must be at most 8388608/);
     const retention = project({ memory: { retentionPolicy: { tasks: "forever" } } });
     expect(() => loadConfig({ cwd: retention, env: {} })).toThrowError(/retention 'forever' is invalid/);
   });
