@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     args: [CLI, "serve"],
     cwd: dir,
     env: { PATH: process.env.PATH ?? "" },
-    stderr: "ignore",
+    stderr: "inherit",
   });
   const client = new Client({ name: "latency", version: "1.0.0" });
   const c0 = performance.now();
