@@ -7,9 +7,11 @@
  * Identity fields (id, createdAt, updatedAt, expiresAt, version) are kept, so an imported entry
  * ages exactly as it did at its source; entries that are already expired are not imported.
  */
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { gunzipSync } from "node:zlib";
+import type { Readable } from "node:stream";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { readBackup } from "./backup.js";
 import { MemoryError } from "./errors.js";
 import { EXPORT_FORMAT_ID } from "./exchange.js";
@@ -70,6 +72,20 @@ export async function importFrom(
         `format "backup" reads a concurrent-export folder, but '${input.path}' is a file`,
       );
     }
+    const lines = await lineLayout(file, wanted);
+    if (lines) {
+      return streamImport(
+        bank,
+        file,
+        st.size,
+        lines,
+        {
+          ...input,
+          path: path.relative(bank.projectDir, file) || ".",
+        },
+        progress,
+      );
+    }
     if (st.size > MAX_SOURCE_BYTES) throw tooLarge(input.path);
     const text = decompress(await readFile(file), input.path);
     ({ format, records } = parseSource(text, wanted, input.path));
@@ -92,57 +108,283 @@ async function storeRecords(
   verified: number,
   progress: ProgressOptions,
 ): Promise<ImportOutput> {
-  const now = Date.now();
-  const errors: ItemError[] = [];
-  const items: Array<{ index: number; raw: Record<string, unknown> }> = [];
-  let expired = 0;
-  records.forEach((r, index) => {
-    if ("error" in r) {
-      errors.push({ index, message: r.error });
-      return;
-    }
-    const raw = format === "mcp-memory" ? fromKnowledgeGraph(r.raw) : { ...r.raw };
-    const own = typeof raw.namespace === "string" ? raw.namespace : undefined;
-    if (input.namespace !== undefined) {
-      // Moved to another namespace it is a new entry there: two copies must not share an id.
-      if (own !== input.namespace) delete raw.id;
-      raw.namespace = input.namespace;
-    }
-    const ns = typeof raw.namespace === "string" ? raw.namespace : "default";
-    const updatedAt = typeof raw.updatedAt === "string" ? raw.updatedAt : new Date(now).toISOString();
-    const expiresAt = typeof raw.expiresAt === "string" ? raw.expiresAt : undefined;
-    if (isExpired({ namespace: ns, updatedAt, ...(expiresAt ? { expiresAt } : {}) }, bank.config, now)) {
-      expired++;
-      return;
-    }
-    items.push({ index, raw });
-  });
+  const sink = new ImportSink(bank, input, format, progress);
+  for (let start = 0; start < records.length; start += SLICE) {
+    await sink.store(records.slice(start, start + SLICE), (done) =>
+      progress.onProgress?.(start + done, records.length),
+    );
+  }
+  return sink.result(verified);
+}
 
-  const out: BatchStoreOutput = { stored: 0, updated: 0, skipped: 0, failed: 0, errors };
-  const total = records.length;
-  const settled = errors.length + expired;
-  progress.onProgress?.(settled, total);
-  for (let start = 0; start < items.length; start += SLICE) {
-    if (progress.signal?.aborted) throw new MemoryError("CANCELLED", "the import was cancelled");
-    const slice = items.slice(start, start + SLICE);
-    const r = await bank.batchStore(
-      { entries: slice.map((s) => s.raw), onConflict: input.onConflict ?? "overwrite" },
+/**
+ * Stores records slice by slice through batchStore and adds up the outcome. Record positions
+ * are global (the n-th record of the source), whichever slice they arrive in.
+ */
+class ImportSink {
+  private read = 0;
+  private expired = 0;
+  private readonly errors: ItemError[] = [];
+  private readonly out: BatchStoreOutput = { stored: 0, updated: 0, skipped: 0, failed: 0, errors: [] };
+
+  constructor(
+    private readonly bank: MemoryBank,
+    private readonly input: ImportInput,
+    private readonly format: Concrete,
+    private readonly progress: ProgressOptions,
+  ) {}
+
+  async store(records: SourceRecord[], onDone?: (done: number) => void): Promise<void> {
+    const base = this.read;
+    this.read += records.length;
+    const now = Date.now();
+    const items: Array<{ index: number; raw: Record<string, unknown> }> = [];
+    records.forEach((r, i) => {
+      const index = base + i;
+      if ("error" in r) {
+        this.errors.push({ index, message: r.error });
+        return;
+      }
+      const raw = this.format === "mcp-memory" ? fromKnowledgeGraph(r.raw) : { ...r.raw };
+      const own = typeof raw.namespace === "string" ? raw.namespace : undefined;
+      if (this.input.namespace !== undefined) {
+        // Moved to another namespace it is a new entry there: two copies must not share an id.
+        if (own !== this.input.namespace) delete raw.id;
+        raw.namespace = this.input.namespace;
+      }
+      const ns = typeof raw.namespace === "string" ? raw.namespace : "default";
+      const updatedAt = typeof raw.updatedAt === "string" ? raw.updatedAt : new Date(now).toISOString();
+      const expiresAt = typeof raw.expiresAt === "string" ? raw.expiresAt : undefined;
+      if (
+        isExpired({ namespace: ns, updatedAt, ...(expiresAt ? { expiresAt } : {}) }, this.bank.config, now)
+      ) {
+        this.expired++;
+        return;
+      }
+      items.push({ index, raw });
+    });
+    const settled = records.length - items.length;
+    onDone?.(settled);
+    if (items.length === 0) return;
+    if (this.progress.signal?.aborted) throw new MemoryError("CANCELLED", "the import was cancelled");
+    const r = await this.bank.batchStore(
+      { entries: items.map((s) => s.raw), onConflict: this.input.onConflict ?? "overwrite" },
       {
-        ...(progress.signal ? { signal: progress.signal } : {}),
-        onProgress: (done) => progress.onProgress?.(settled + start + done, total),
+        ...(this.progress.signal ? { signal: this.progress.signal } : {}),
+        onProgress: (done) => onDone?.(settled + done),
       },
       { preserve: true },
     );
-    out.stored += r.stored;
-    out.updated += r.updated;
-    out.skipped += r.skipped;
+    this.out.stored += r.stored;
+    this.out.updated += r.updated;
+    this.out.skipped += r.skipped;
     for (const e of r.errors) {
-      errors.push({ ...e, index: e.index >= 0 ? (slice[e.index]?.index ?? e.index) : e.index });
+      this.errors.push({ ...e, index: e.index >= 0 ? (items[e.index]?.index ?? e.index) : e.index });
     }
   }
-  errors.sort((a, b) => a.index - b.index);
-  out.failed = errors.length;
-  return { path: input.path, format, read: records.length, expired, verified, ...out };
+
+  result(verified: number): ImportOutput {
+    this.errors.sort((a, b) => a.index - b.index);
+    return {
+      path: this.input.path,
+      format: this.format,
+      read: this.read,
+      expired: this.expired,
+      verified,
+      ...this.out,
+      errors: this.errors,
+      failed: this.errors.length,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming: line-oriented sources are read a slice at a time, so importing a file far larger
+// than memory (or than a JavaScript string) holds only one slice of records at once.
+
+/** A source whose records are one per line: JSON lines, or our export/snapshot layout. */
+interface LineLayout {
+  format: Concrete;
+  /** Our export and snapshot files: a header line, then `{entry},` lines, then `]}`. */
+  framed: boolean;
+}
+
+/** The longest line a streamed source may have: a record at the value limit, with room to spare. */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+const EXPORT_HEADER =
+  /^\{"format":"memory-bank-export","version":\d+,"exportedAt":"[^"]*","count":\d+,"entries":\[$/;
+const SNAPSHOT_HEADER = /^\{"format":\d+,"generation":\d+,"count":\d+,"entries":\[$/;
+
+/** Looks at the start of the file to tell whether it can be streamed line by line. */
+async function lineLayout(file: string, wanted: ImportFormat): Promise<LineLayout | undefined> {
+  let first: string | undefined;
+  for await (const item of linesOf(openText(file), 1024 * 1024)) {
+    if ("tooLong" in item) return undefined;
+    if (item.line.trim() === "") continue;
+    first = item.line;
+    break;
+  }
+  if (first === undefined) return undefined;
+  if (EXPORT_HEADER.test(first) && (wanted === "auto" || wanted === "json"))
+    return { format: "json", framed: true };
+  if (SNAPSHOT_HEADER.test(first) && (wanted === "auto" || wanted === "snapshot")) {
+    return { format: "snapshot", framed: true };
+  }
+  if (wanted === "jsonl" || wanted === "mcp-memory") return { format: wanted, framed: false };
+  if (wanted !== "auto") return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(first);
+  } catch {
+    return undefined;
+  }
+  if (isGraphItem(v)) return { format: "mcp-memory", framed: false };
+  // A one-line JSON document ({"entries": [...]}) is not JSON lines: only records with a key are.
+  const isRecord = v !== null && typeof v === "object" && !Array.isArray(v) && "key" in v;
+  return isRecord ? { format: "jsonl", framed: false } : undefined;
+}
+
+async function streamImport(
+  bank: MemoryBank,
+  file: string,
+  fileBytes: number,
+  layout: LineLayout,
+  input: ImportInput,
+  progress: ProgressOptions,
+): Promise<ImportOutput> {
+  const sink = new ImportSink(bank, input, layout.format, progress);
+  const raw = createReadStream(file);
+  let batch: SourceRecord[] = [];
+  let header = layout.framed;
+  let closed = false;
+  // Progress counts bytes of the file read so far: the number of records is unknown until the end.
+  const report = () => progress.onProgress?.(Math.min(raw.bytesRead, fileBytes), fileBytes);
+  const flush = async () => {
+    const records = batch;
+    batch = [];
+    await sink.store(records, report);
+  };
+  report();
+  try {
+    await readLines();
+  } catch (error) {
+    if (error instanceof MemoryError) throw error;
+    const done = sink.result(0);
+    throw new MemoryError(
+      "INVALID_INPUT",
+      `'${input.path}' could not be read to the end (${(error as Error).message}); ${done.stored + done.updated} entries from before that point were imported`,
+    );
+  }
+  if (layout.framed && !closed)
+    batch.push({ error: "the file ends before its entries list is closed: it is truncated" });
+  await flush();
+  return sink.result(0);
+
+  async function readLines(): Promise<void> {
+    for await (const item of linesOf(decompressing(file, raw), MAX_LINE_BYTES)) {
+      if ("tooLong" in item) {
+        batch.push({ error: `line ${item.number}: longer than ${MAX_LINE_BYTES} bytes; skipped` });
+      } else {
+        const line = item.line.trim();
+        if (line === "") continue;
+        if (header) {
+          header = false; // checked by lineLayout
+          continue;
+        }
+        if (layout.framed) {
+          if (closed) {
+            batch.push({ error: `line ${item.number}: text after the end of the entries list` });
+            continue;
+          }
+          if (line === "]}") {
+            closed = true;
+            continue;
+          }
+        }
+        batch.push(
+          parseRecordLine(layout.framed ? line.replace(/,$/, "") : line, item.number, layout.format),
+        );
+      }
+      if (batch.length >= SLICE) await flush();
+    }
+  }
+}
+
+function parseRecordLine(line: string, number: number, format: Concrete): SourceRecord {
+  try {
+    const v = JSON.parse(line);
+    if (format === "mcp-memory" && !isGraphItem(v)) {
+      return {
+        error: `line ${number}: not an entity or relation of the memory server (needs "type": "entity" | "relation")`,
+      };
+    }
+    return toRecord(v, number);
+  } catch (error) {
+    return { error: `line ${number}: not valid JSON (${(error as Error).message})` };
+  }
+}
+
+function isGzipFile(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function decompressing(file: string, raw: Readable): Readable {
+  return isGzipFile(file) ? raw.pipe(createGunzip()) : raw;
+}
+
+function openText(file: string): Readable {
+  return decompressing(file, createReadStream(file));
+}
+
+type LineItem = { line: string; number: number } | { tooLong: true; number: number };
+
+/**
+ * Splits a byte stream into lines without ever holding more than `maxLine` bytes of one line:
+ * a longer line (or a gzip bomb with no newline) is reported and skipped, not buffered.
+ */
+async function* linesOf(stream: Readable, maxLine: number): AsyncGenerator<LineItem> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let skipping = false;
+  let number = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      while (start < chunk.length) {
+        const nl = chunk.indexOf(10, start);
+        const end = nl < 0 ? chunk.length : nl;
+        if (!skipping) {
+          if (size + (end - start) > maxLine) {
+            skipping = true;
+            parts = [];
+            size = 0;
+          } else {
+            parts.push(chunk.subarray(start, end));
+            size += end - start;
+          }
+        }
+        if (nl < 0) break;
+        number++;
+        if (skipping) yield { tooLong: true, number };
+        else yield { line: Buffer.concat(parts, size).toString("utf8"), number };
+        parts = [];
+        size = 0;
+        skipping = false;
+        start = nl + 1;
+      }
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (skipping) yield { tooLong: true, number: number + 1 };
+  else if (size > 0) yield { line: Buffer.concat(parts, size).toString("utf8"), number: number + 1 };
 }
 
 function decompress(buf: Buffer, name: string): string {

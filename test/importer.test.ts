@@ -1,0 +1,75 @@
+/**
+ * The importer streams line-oriented sources: memory does not grow with the size of the file, only
+ * with what is kept, and damaged lines are reported by position without stopping the import.
+ */
+import { spawnSync } from "node:child_process";
+import { createWriteStream, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { importFrom } from "../src/importer.js";
+import { MemoryBank } from "../src/memory.js";
+import { CLI, removeProject, tempProject } from "./helpers.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) removeProject(d);
+});
+
+async function open(): Promise<{ dir: string; bank: MemoryBank }> {
+  const dir = tempProject();
+  dirs.push(dir);
+  const bank = await MemoryBank.open(loadConfig({ cwd: dir, env: {} }), { log: () => {} });
+  return { dir, bank };
+}
+
+describe("streaming import", () => {
+  it("imports a file larger than the process may hold in memory", async () => {
+    const dir = tempProject();
+    dirs.push(dir);
+    const file = path.join(dir, "big.jsonl");
+    const out = createWriteStream(file);
+    const lines = 400_000;
+    const filler = "x".repeat(300);
+    // Expired records are read and dropped, so the store keeps nothing: memory is the reader's.
+    for (let i = 0; i < lines; i++) {
+      const line = `${JSON.stringify({ key: `old/${i}`, value: filler, expiresAt: "2001-01-01T00:00:00Z" })}\n`;
+      if (!out.write(line)) await new Promise((r) => out.once("drain", r));
+    }
+    await new Promise((r) => out.end(r));
+    expect(statSync(file).size).toBeGreaterThan(135 * 1024 * 1024);
+    // A 96 MiB heap cannot hold the ~140 MB file, its lines and their records at once.
+    const r = spawnSync(process.execPath, ["--max-old-space-size=96", CLI, "import", "big.jsonl", "--json"], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 100_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: "jsonl", read: lines, expired: lines, failed: 0 });
+  }, 120_000);
+
+  it("reports bad lines by position, keeps the rest, and reads gzip and our framed export layout", async () => {
+    const { dir, bank } = await open();
+    const entries = Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: i }));
+    const framed = [
+      `{"format":"memory-bank-export","version":1,"exportedAt":"2026-01-01T00:00:00.000Z","count":6,"entries":[`,
+      ...entries.slice(0, 3).map((e) => `${JSON.stringify(e)},`),
+      "{not json},",
+      ...entries.slice(3).map((e, i, a) => `${JSON.stringify(e)}${i < a.length - 1 ? "," : ""}`),
+      "]}",
+      "",
+    ].join("\n");
+    writeFileSync(path.join(dir, "export.json.gz"), gzipSync(framed));
+    const r = await importFrom(bank, { path: "export.json.gz", namespace: "restored" });
+    expect(r).toMatchObject({ format: "json", read: 6, stored: 5, failed: 1 });
+    expect(r.errors[0]?.index).toBe(3);
+    expect(r.errors[0]?.message).toMatch(/line 5: not valid JSON/);
+    expect(bank.get("k4", "restored")?.value).toBe(4);
+
+    writeFileSync(path.join(dir, "cut.json"), framed.split("]}")[0] as string);
+    const cut = await importFrom(bank, { path: "cut.json", namespace: "cut", onConflict: "skip" });
+    expect(cut.errors.at(-1)?.message).toMatch(/ends before its entries list is closed/);
+    await bank.close();
+  });
+});
