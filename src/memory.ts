@@ -666,7 +666,9 @@ export class MemoryBank {
       },
       {
         concurrency: this.config.batchtools.enabled ? this.config.batchtools.maxConcurrent : 1,
-        chunkSize: Math.max(1, Math.ceil(this.config.batchtools.batchSize / chunkSize)),
+        // The executor's items here are transactions: a chunk of batchSize of them lets
+        // maxConcurrent run side by side, so group commit folds them into few lock + fsync rounds.
+        chunkSize: this.config.batchtools.batchSize,
         ...(progress.signal ? { signal: progress.signal } : {}),
       },
     );
