@@ -4,7 +4,7 @@
  * old file or the new one, never a mix.
  */
 import { randomBytes } from "node:crypto";
-import { constants, mkdirSync } from "node:fs";
+import { constants, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { chmod, type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
@@ -89,4 +89,34 @@ export async function writeFileAtomic(
   }
   if (fsync) await fsyncDir(path.dirname(file));
   return bytes;
+}
+
+/**
+ * Removes temp files of atomic writes whose writer died before its rename (a compaction cut off
+ * by SIGKILL, say). They were never part of the store; a live writer's temp file is left alone.
+ */
+export function sweepDeadTempFiles(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    rmSync(path.join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
