@@ -1,18 +1,18 @@
 /** Worker-thread entry for parallel builds (see build.ts): analyze one chunk per message. */
-import { parentPort } from "node:worker_threads";
-import { analyzeChunk } from "./analyze.js";
-import type { WorkerJob, WorkerReply } from "./build.js";
+import { parentPort, workerData } from "node:worker_threads";
+import { ChunkAnalyzer, transferList, type WorkerInit, type WorkerJob, type WorkerReply } from "./build.js";
 
 const port = parentPort;
 if (port === null) throw new Error("build-worker.js must run as a worker thread");
+const analyzer = new ChunkAnalyzer((workerData as WorkerInit).stopWords);
 
 port.on("message", (job: WorkerJob) => {
   let reply: WorkerReply;
   try {
-    reply = { id: job.id, chunk: analyzeChunk(job.texts, job.stopWords) };
+    reply = analyzer.analyze(job);
   } catch (err) {
-    reply = { id: job.id, error: err instanceof Error ? err.message : String(err) };
+    port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
+    return;
   }
-  const transfer = reply.chunk === undefined ? [] : [reply.chunk.numbers.buffer as ArrayBuffer];
-  port.postMessage(reply, transfer);
+  port.postMessage(reply, transferList(reply));
 });

@@ -1,27 +1,134 @@
 /**
- * Parallel analysis for bulk builds: worker threads tokenize chunks of documents while the
- * main thread inserts the chunks already analyzed, strictly in input order. Because
- * insertion order is the input order and analysis is a pure function, the index is
- * identical to a sequential build.
+ * Bulk builds, in slices that can yield to the event loop, optionally with worker threads.
+ *
+ * Sequential: documents are admitted (numbered, filterable columns written) and analyzed on
+ * this thread into per-chunk (term id, tf) pairs while document frequencies are counted;
+ * once every document is in, each posting list is laid out once, exactly sized
+ * (`InvertedIndex.layOutBulk`), chunk by chunk in document order.
+ *
+ * Parallel: the main thread admits each chunk of documents (that fixes their numbers: a
+ * chunk is a contiguous range) and sends their texts to a worker, which analyzes them with
+ * its own analyzer (worker-local word ids, so no shared dictionary) and sends back typed
+ * arrays plus only the words it had not sent before. The main thread translates local ids to
+ * the index's ids (one map lookup per distinct word per worker, not per token) and counts;
+ * meanwhile it analyzes chunks itself whenever workers have enough queued. Chunks may finish
+ * in any order: postings are laid out at the end in document order, so every list is the
+ * concatenation of its per-chunk parts and the index equals a sequential build.
+ *
+ * `finishNow()` completes a build synchronously (a reader that cannot wait): chunks still on
+ * workers are analyzed again here and late worker results are ignored.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { type AnalyzedDoc, decodeChunk, type EncodedChunk } from "./analyze.js";
+import { Analyzer, type FieldTexts, grownInt32, STOP } from "./analyze.js";
+import { type BulkChunk, ChunkWriter, type DocMeta, type InvertedIndex } from "./inverted.js";
 
-export type FieldTexts = readonly [key: string, tags: string, value: string];
+export type { FieldTexts } from "./analyze.js";
 
-export interface WorkerJob {
-  id: number;
-  texts: FieldTexts[];
+export interface WorkerInit {
   stopWords: readonly string[];
 }
 
+export interface WorkerJob {
+  id: number;
+  /** Three texts per document: key, tags, value. */
+  texts: string[];
+}
+
+/** A chunk analyzed with the worker's own word ids. */
 export interface WorkerReply {
   id: number;
-  chunk?: EncodedChunk;
   error?: string;
+  /** Words (`\n`-separated) the worker interned since its previous reply; ids continue. */
+  newSurfaces: string;
+  /** Worker term id of each new surface word (`STOP` for stop words). */
+  newSurfaceTerms: Int32Array;
+  newTerms: string;
+  /** Per document: key, tags, value token counts. */
+  lengths: Int32Array;
+  /** Document i's surface ids are `surfaces[surfaceStart[i], surfaceStart[i + 1])`. */
+  surfaceStart: Int32Array;
+  surfaces: Int32Array;
+  pairStart: Int32Array;
+  terms: Int32Array;
+  tfs: Int32Array;
+}
+
+/** Worker side: analyzes chunks with a persistent worker-local dictionary. */
+export class ChunkAnalyzer {
+  private readonly analyzer: Analyzer;
+  private sentSurfaces = 0;
+  private sentTerms = 0;
+
+  constructor(stopWords: readonly string[]) {
+    this.analyzer = new Analyzer(stopWords);
+  }
+
+  analyze(job: WorkerJob): WorkerReply {
+    const a = this.analyzer;
+    const n = Math.floor(job.texts.length / 3);
+    const lengths = new Int32Array(3 * n);
+    const surfaceStart = new Int32Array(n + 1);
+    const pairStart = new Int32Array(n + 1);
+    let surfaces = new Int32Array(n * 32 + 64);
+    let terms = new Int32Array(n * 32 + 64);
+    let tfs = new Int32Array(n * 32 + 64);
+    let ns = 0;
+    let np = 0;
+    const texts = job.texts;
+    for (let i = 0; i < n; i++) {
+      a.analyze([texts[3 * i] as string, texts[3 * i + 1] as string, texts[3 * i + 2] as string]);
+      lengths[3 * i] = a.lengths[0];
+      lengths[3 * i + 1] = a.lengths[1];
+      lengths[3 * i + 2] = a.lengths[2];
+      surfaces = grownInt32(surfaces, ns + a.surfaceCount);
+      surfaces.set(a.docSurfaces.subarray(0, a.surfaceCount), ns);
+      ns += a.surfaceCount;
+      surfaceStart[i + 1] = ns;
+      if (np + a.termCount > terms.length) {
+        terms = grownInt32(terms, np + a.termCount);
+        tfs = grownInt32(tfs, np + a.termCount);
+      }
+      terms.set(a.docTerms.subarray(0, a.termCount), np);
+      tfs.set(a.docTfs.subarray(0, a.termCount), np);
+      np += a.termCount;
+      pairStart[i + 1] = np;
+    }
+    const surfaceLimit = a.surfaces.limit;
+    const termLimit = a.terms.limit;
+    const reply: WorkerReply = {
+      id: job.id,
+      newSurfaces: a.surfaces.names.slice(this.sentSurfaces, surfaceLimit).join("\n"),
+      newSurfaceTerms: Int32Array.from({ length: surfaceLimit - this.sentSurfaces }, (_, i) =>
+        a.termOf(this.sentSurfaces + i),
+      ),
+      newTerms: a.terms.names.slice(this.sentTerms, termLimit).join("\n"),
+      lengths,
+      surfaceStart,
+      surfaces: surfaces.slice(0, ns),
+      pairStart,
+      terms: terms.slice(0, np),
+      tfs: tfs.slice(0, np),
+    };
+    this.sentSurfaces = surfaceLimit;
+    this.sentTerms = termLimit;
+    return reply;
+  }
+}
+
+/** The buffers of a reply, for a zero-copy transfer. */
+export function transferList(reply: WorkerReply): ArrayBuffer[] {
+  return [
+    reply.newSurfaceTerms,
+    reply.lengths,
+    reply.surfaceStart,
+    reply.surfaces,
+    reply.pairStart,
+    reply.terms,
+    reply.tfs,
+  ].map((a) => a.buffer as ArrayBuffer);
 }
 
 /**
@@ -38,71 +145,305 @@ export function workerScript(): URL | undefined {
 }
 
 /**
- * Cores left after the main thread (which inserts), at most 4. Measured on 2 cores, a
- * single worker does not pay for moving its results across threads, so below 2 the
- * default is 0: a sequential build.
+ * Cores left after the main thread, at most 4. The main thread analyzes too, so one worker
+ * already adds a second core's worth of analysis.
  */
 export function defaultWorkerCount(): number {
-  const spare = Math.min(4, availableParallelism() - 1);
-  return spare >= 2 ? spare : 0;
+  return Math.max(0, Math.min(4, availableParallelism() - 1));
 }
 
+/** Where documents come from: validation, filterable facts and texts of one document. */
+export interface BulkSource<D> {
+  docs: Iterable<D>;
+  meta(doc: D): DocMeta;
+  texts(doc: D): FieldTexts;
+}
+
+export interface BulkOptions {
+  /** Documents per chunk (the unit of work handed to a worker). */
+  chunkSize: number;
+  workers: number;
+  script?: URL | undefined;
+  /** The index's stop words, for the workers' analyzers. */
+  stopWords: readonly string[];
+}
+
+/** Translation from one worker's word ids to the index's. */
+interface WorkerState {
+  worker: Worker;
+  surfaceIds: Int32Array;
+  surfaceCount: number;
+  termIds: Int32Array;
+  termCount: number;
+  busy: number;
+  failed: boolean;
+}
+
+interface SentChunk {
+  firstDoc: number;
+  texts: string[];
+  worker: WorkerState;
+}
+
+export type StepResult = "done" | "more" | "waiting";
+
+/** How many chunks a worker may hold: one in work, one queued behind it. */
+const QUEUE_PER_WORKER = 2;
+/** Documents between two looks at the clock. */
+const CLOCK_EVERY = 32;
+
 /**
- * Analyzes `chunks` on `workerCount` threads and calls `apply` with each chunk's analyzed
- * documents, in chunk order. Rejects (after stopping the workers) if a worker fails.
+ * A bulk build of `inverted` (which must be empty) from `source`. Drive it with `step` (a
+ * slice of work until a deadline) or `finishNow`; `onProgress` is called when a worker result
+ * arrives while the builder is waiting (call `step` again then).
  */
-export async function analyzeInParallel(
-  script: URL,
-  chunks: readonly FieldTexts[][],
-  stopWords: readonly string[],
-  workerCount: number,
-  apply: (docs: AnalyzedDoc[], chunkIndex: number) => void,
-): Promise<void> {
-  if (chunks.length === 0) return;
-  const workers = Array.from({ length: Math.min(workerCount, chunks.length) }, () => new Worker(script));
-  const ready = new Map<number, EncodedChunk>();
-  let nextToSend = 0;
-  let nextToApply = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const send = (worker: Worker) => {
-        if (nextToSend >= chunks.length) return;
-        const id = nextToSend++;
-        const job: WorkerJob = { id, texts: chunks[id] as FieldTexts[], stopWords };
-        worker.postMessage(job);
-      };
-      for (const worker of workers) {
-        worker.on("message", (reply: WorkerReply) => {
-          if (reply.error !== undefined || reply.chunk === undefined) {
-            reject(new Error(`index build worker failed: ${reply.error ?? "no result"}`));
-            return;
+export class BulkBuilder<D> {
+  private readonly iterator: Iterator<D>;
+  private exhausted = false;
+  private readonly chunks: (BulkChunk | undefined)[] = [];
+  private writer: ChunkWriter | undefined;
+  private writerId = -1;
+  private nextChunk = 0;
+  private readonly sent = new Map<number, SentChunk>();
+  private readonly workers: WorkerState[] = [];
+  private scatter: ((chunk: BulkChunk) => void) | undefined;
+  private scattered = 0;
+  private finished = false;
+  private closed = false;
+  /** Documents admitted so far. */
+  admitted = 0;
+  /** Called when a worker result came in (the driver may be waiting for it). */
+  onProgress: (() => void) | undefined;
+  /** Called once with the first worker failure (the build goes on without that worker). */
+  onWorkerError: ((error: Error) => void) | undefined;
+
+  constructor(
+    private readonly inverted: InvertedIndex,
+    private readonly source: BulkSource<D>,
+    private readonly options: BulkOptions,
+  ) {
+    this.iterator = source.docs[Symbol.iterator]();
+    inverted.beginBulk();
+    if (options.script !== undefined && options.workers > 0) {
+      const init: WorkerInit = { stopWords: options.stopWords };
+      for (let i = 0; i < options.workers; i++) this.startWorker(options.script, init);
+    }
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Works until `deadline` (performance.now() ms). */
+  step(deadline: number): StepResult {
+    if (this.finished) return "done";
+    let n = 0;
+    while (!this.exhausted) {
+      this.feedWorkers();
+      if (this.exhausted) break;
+      if (!this.analyzeOne()) break;
+      if (++n % CLOCK_EVERY === 0 && performance.now() >= deadline) return "more";
+    }
+    this.closeWriter();
+    if (this.sent.size > 0) return "waiting";
+    return this.layOut(deadline);
+  }
+
+  /** Completes the build on this thread now. */
+  finishNow(): void {
+    if (this.finished) return;
+    this.stopWorkers();
+    for (const [id, chunk] of this.sent) this.analyzeHere(id, chunk);
+    this.sent.clear();
+    while (this.step(Number.POSITIVE_INFINITY) !== "done") {
+      // step only stops early on its deadline or for workers, both gone now
+    }
+  }
+
+  /** Stops the build; the index is left unusable (callers drop it). */
+  cancel(): void {
+    this.stopWorkers();
+    this.sent.clear();
+    this.chunks.length = 0;
+    this.inverted.abandonBulk();
+    this.finished = true;
+  }
+
+  /** Admits and analyzes the next document into this thread's chunk; false when none is left. */
+  private analyzeOne(): boolean {
+    const next = this.iterator.next();
+    if (next.done === true) {
+      this.exhausted = true;
+      return false;
+    }
+    const doc = next.value;
+    const meta = this.source.meta(doc);
+    const texts = this.source.texts(doc);
+    const d = this.inverted.admitBulk(meta);
+    this.admitted++;
+    if (this.writer === undefined) {
+      this.writer = new ChunkWriter(d, this.options.chunkSize);
+      this.writerId = this.nextChunk++;
+    }
+    this.inverted.analyzeAdmitted(d, texts, this.writer);
+    if (this.writer.docCount >= this.options.chunkSize) this.closeWriter();
+    return true;
+  }
+
+  /** Analyzes a chunk that was sent to a worker on this thread instead. */
+  private analyzeHere(id: number, chunk: SentChunk): void {
+    const t = chunk.texts;
+    const writer = new ChunkWriter(chunk.firstDoc, t.length / 3);
+    for (let i = 0; i < t.length / 3; i++) {
+      this.inverted.analyzeAdmitted(
+        chunk.firstDoc + i,
+        [t[3 * i] as string, t[3 * i + 1] as string, t[3 * i + 2] as string],
+        writer,
+      );
+    }
+    this.chunks[id] = writer.done();
+  }
+
+  private closeWriter(): void {
+    if (this.writer === undefined) return;
+    this.chunks[this.writerId] = this.writer.done();
+    this.writer = undefined;
+  }
+
+  /** Hands chunks to idle workers (admitting their documents here). */
+  private feedWorkers(): void {
+    for (const w of this.workers) {
+      while (!w.failed && w.busy < QUEUE_PER_WORKER && !this.exhausted) {
+        // A chunk is a contiguous range of document numbers: close this thread's chunk first.
+        this.closeWriter();
+        const texts: string[] = [];
+        let firstDoc = -1;
+        for (let i = 0; i < this.options.chunkSize; i++) {
+          const next = this.iterator.next();
+          if (next.done === true) {
+            this.exhausted = true;
+            break;
           }
-          ready.set(reply.id, reply.chunk);
-          send(worker);
-          try {
-            // Apply every chunk that is now next in order; later ones wait in `ready`.
-            for (let c = ready.get(nextToApply); c !== undefined; c = ready.get(nextToApply)) {
-              ready.delete(nextToApply);
-              apply(decodeChunk(c), nextToApply);
-              nextToApply++;
-            }
-          } catch (err) {
-            reject(err);
-            return;
-          }
-          if (nextToApply === chunks.length) resolve();
-        });
-        worker.on("error", reject);
-        worker.on("exit", (code) => {
-          if (nextToApply < chunks.length)
-            reject(new Error(`index build worker exited early (code ${code})`));
-        });
-        // Two jobs in flight per worker keeps it busy while its last result crosses over.
-        send(worker);
-        send(worker);
+          const d = this.inverted.admitBulk(this.source.meta(next.value));
+          this.admitted++;
+          if (firstDoc < 0) firstDoc = d;
+          const [key, tags, value] = this.source.texts(next.value);
+          texts.push(key, tags, value);
+        }
+        if (texts.length === 0) return;
+        const id = this.nextChunk++;
+        this.sent.set(id, { firstDoc, texts, worker: w });
+        w.busy++;
+        const job: WorkerJob = { id, texts };
+        w.worker.postMessage(job);
       }
+    }
+  }
+
+  private layOut(deadline: number): StepResult {
+    if (this.scatter === undefined) this.scatter = this.inverted.layOutBulk();
+    while (this.scattered < this.chunks.length) {
+      const chunk = this.chunks[this.scattered];
+      this.chunks[this.scattered++] = undefined;
+      if (chunk !== undefined) this.scatter(chunk);
+      if (performance.now() >= deadline) return this.scattered < this.chunks.length ? "more" : this.end();
+    }
+    return this.end();
+  }
+
+  private end(): StepResult {
+    this.inverted.finishBulk();
+    this.finished = true;
+    this.stopWorkers();
+    return "done";
+  }
+
+  private startWorker(script: URL, init: WorkerInit): void {
+    const state: WorkerState = {
+      worker: new Worker(script, { workerData: init }),
+      surfaceIds: new Int32Array(1024),
+      surfaceCount: 0,
+      termIds: new Int32Array(1024),
+      termCount: 0,
+      busy: 0,
+      failed: false,
+    };
+    state.worker.on("message", (reply: WorkerReply) => this.receive(state, reply));
+    state.worker.on("error", (err) => this.fail(state, err));
+    state.worker.on("exit", (code) => {
+      if (!this.closed) this.fail(state, new Error(`index build worker exited (code ${code})`));
     });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    this.workers.push(state);
+  }
+
+  private receive(w: WorkerState, reply: WorkerReply): void {
+    if (this.closed || w.failed) return;
+    if (reply.error !== undefined) {
+      this.fail(w, new Error(reply.error));
+      return;
+    }
+    w.busy--;
+    const chunk = this.sent.get(reply.id);
+    if (chunk === undefined) return;
+    this.sent.delete(reply.id);
+    this.translateWords(w, reply);
+    const { surfaceIds, termIds } = w;
+    const { surfaceStart, surfaces, pairStart, terms, lengths } = reply;
+    for (let k = 0; k < surfaces.length; k++) surfaces[k] = surfaceIds[surfaces[k] as number] as number;
+    for (let k = 0; k < terms.length; k++) terms[k] = termIds[terms[k] as number] as number;
+    const n = pairStart.length - 1;
+    for (let i = 0; i < n; i++) {
+      this.inverted.commitForeign(
+        chunk.firstDoc + i,
+        surfaces,
+        surfaceStart[i] as number,
+        surfaceStart[i + 1] as number,
+        terms,
+        pairStart[i] as number,
+        pairStart[i + 1] as number,
+        lengths,
+        3 * i,
+      );
+    }
+    this.chunks[reply.id] = { firstDoc: chunk.firstDoc, docCount: n, pairStart, terms, tfs: reply.tfs };
+    this.onProgress?.();
+  }
+
+  private translateWords(w: WorkerState, reply: WorkerReply): void {
+    const a = this.inverted.analyzer;
+    const newTerms = reply.newTerms === "" ? [] : reply.newTerms.split("\n");
+    w.termIds = grownInt32(w.termIds, w.termCount + newTerms.length);
+    for (const name of newTerms) w.termIds[w.termCount++] = a.internTerm(name);
+    const count = reply.newSurfaceTerms.length;
+    const newSurfaces = count === 0 ? [] : reply.newSurfaces.split("\n");
+    w.surfaceIds = grownInt32(w.surfaceIds, w.surfaceCount + count);
+    for (let i = 0; i < count; i++) {
+      const t = reply.newSurfaceTerms[i] as number;
+      w.surfaceIds[w.surfaceCount++] = a.internSurface(
+        newSurfaces[i] as string,
+        t === STOP ? STOP : (w.termIds[t] as number),
+      );
+    }
+  }
+
+  private fail(w: WorkerState, error: Error): void {
+    if (w.failed || this.closed) return;
+    w.failed = true;
+    void w.worker.terminate();
+    // Its chunks are analyzed again on this thread.
+    for (const [id, chunk] of this.sent) {
+      if (chunk.worker !== w) continue;
+      this.sent.delete(id);
+      this.analyzeHere(id, chunk);
+    }
+    this.onWorkerError?.(error);
+    this.onWorkerError = undefined;
+    this.onProgress?.();
+  }
+
+  private stopWorkers(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.workers) void w.worker.terminate();
   }
 }

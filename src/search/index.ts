@@ -6,7 +6,7 @@
 export { DEFAULT_STOP_WORDS } from "./analyze.js";
 export { QueryCache } from "./cache.js";
 export type { FuzzyOptions } from "./fuzzy.js";
-export { SearchIndex } from "./search-index.js";
+export { IndexBuild, SearchIndex } from "./search-index.js";
 export { stem } from "./stem.js";
 export { flattenText } from "./text.js";
 export { tokenize, tokens } from "./tokenize.js";

@@ -1,18 +1,27 @@
 /**
- * The postings and the document table, updated incrementally.
+ * The postings and the document table, updated incrementally or built in bulk.
  *
- * Layout, chosen for memory and scan speed at 100k+ documents:
- * - Documents get integer numbers in arrival order and are never renumbered in place, so
- *   every posting list is append-only and sorted by document number. A list is one flat
- *   array `[doc, packedTf, doc, packedTf, ...]` of small integers (V8 stores them unboxed):
- *   8-16 bytes per posting instead of ~40 for a Map entry, and a tight loop to scan.
- * - Removing a document only marks it dead (O(1) per term: document frequencies are
- *   decremented right away, so scores never see it); its postings become tombstones that
- *   scans skip. When the dead outnumber the living, `compact()` renumbers the living
- *   densely and rewrites every list, so removal stays amortized O(terms in the document).
- * - Per-document columns (lengths, namespace, type, dates) live in typed arrays.
+ * Layout, chosen for memory and build/scan speed at 100k-1M documents:
+ * - Every distinct surface word and index term is interned to a dense integer id (see
+ *   `Analyzer`); everything per word or per term is a typed-array column indexed by id.
+ * - All posting lists live in one arena of two typed arrays, `postingDocs` (document
+ *   numbers) and `postingTfs` (packed per-field term frequencies): term t's list is
+ *   `[termStart[t], termStart[t] + termLength[t])`, ascending by document number. 8 bytes a
+ *   posting, no object per term or per posting, a tight loop to scan.
+ * - Documents get integer numbers in arrival order and are never renumbered in place, so a
+ *   list only grows at its end. A full list moves to the end of the arena with 1.5x room
+ *   (or grows in place when it is the last one); the space it leaves is reclaimed when the
+ *   holes outweigh the lists.
+ * - Removing a document only marks it dead (O(1) per term: document frequencies drop at
+ *   once, so scores never see it); its postings become tombstones that scans skip. When the
+ *   dead outnumber the living, `compact()` renumbers the living densely and rewrites every
+ *   list, so removal stays amortized O(terms in the document).
+ * - Each document keeps its distinct surface-word ids (one Int32 each, in a second arena),
+ *   which is what removal needs: its terms are their stems.
+ * - A bulk build (`beginBulk` … `finishBulk`) counts document frequencies first and lays
+ *   every list out exactly once, contiguous and exactly sized (see `BulkChunk`).
  */
-import { type AnalyzedDoc, FIELD_COUNT, stemCached } from "./analyze.js";
+import { Analyzer, FIELD_COUNT, type FieldTexts, grownInt32, STOP } from "./analyze.js";
 
 /** The filterable facts about a document; `SearchDoc` minus its text. */
 export interface DocMeta {
@@ -31,28 +40,100 @@ export interface VocabularyListener {
   removed(surface: string, slot: number): void;
 }
 
-interface SurfaceEntry {
-  term: string;
-  /** Number of live documents containing this surface word. */
-  docs: number;
-  slot: number;
+/**
+ * Postings of consecutive documents `[firstDoc, firstDoc + docCount)` gathered during a bulk
+ * build, document by document: document `firstDoc + i` has the (term id, packed tf) pairs
+ * `[pairStart[i], pairStart[i + 1])` of `terms` / `tfs`.
+ */
+export interface BulkChunk {
+  firstDoc: number;
+  docCount: number;
+  pairStart: Int32Array;
+  terms: Int32Array;
+  tfs: Int32Array;
 }
 
-export class PostingList {
-  /** Live documents in the list: the document frequency. */
-  df = 1;
+/** Collects a `BulkChunk` from analyzed documents on the main thread. */
+export class ChunkWriter {
+  readonly pairStart: Int32Array;
+  terms = new Int32Array(4096);
+  tfs = new Int32Array(4096);
+  pairs = 0;
+  docCount = 0;
 
-  /** @param data interleaved [doc, packedTf] pairs, ascending doc, including dead docs. */
-  constructor(public data: number[]) {}
+  constructor(
+    readonly firstDoc: number,
+    capacity: number,
+  ) {
+    this.pairStart = new Int32Array(capacity + 1);
+  }
+
+  /** Appends the pairs of the next document. */
+  push(terms: Int32Array, tfs: Int32Array, count: number): void {
+    if (this.pairs + count > this.terms.length) {
+      this.terms = grownInt32(this.terms, this.pairs + count);
+      this.tfs = grownInt32(this.tfs, this.pairs + count);
+    }
+    this.terms.set(terms.subarray(0, count), this.pairs);
+    this.tfs.set(tfs.subarray(0, count), this.pairs);
+    this.pairs += count;
+    this.pairStart[++this.docCount] = this.pairs;
+  }
+
+  /** Appends a document with no pairs (dropped before it was analyzed). */
+  skip(): void {
+    this.pairStart[++this.docCount] = this.pairs;
+  }
+
+  done(): BulkChunk {
+    return {
+      firstDoc: this.firstDoc,
+      docCount: this.docCount,
+      pairStart: this.pairStart.subarray(0, this.docCount + 1),
+      terms: this.terms.subarray(0, this.pairs),
+      tfs: this.tfs.subarray(0, this.pairs),
+    };
+  }
 }
 
 const INITIAL_CAPACITY = 1024;
 /** Below this many dead documents compaction is not worth a pass. */
 const MIN_DEAD_TO_COMPACT = 1024;
+/** Arena holes below this many postings are not worth a compaction. */
+const MIN_ARENA_GARBAGE = 1 << 16;
+/** docSurfaceCount of a document admitted by a bulk build but not analyzed yet. */
+const PENDING = -1;
+
+const EMPTY_TAGS: readonly string[] = Object.freeze([]);
+
+function grownFloat64(a: Float64Array, size: number): Float64Array<ArrayBuffer> {
+  if (a.length >= size) return a as Float64Array<ArrayBuffer>;
+  const b = new Float64Array(Math.max(size, a.length * 2));
+  b.set(a);
+  return b;
+}
 
 export class InvertedIndex {
-  readonly postings = new Map<string, PostingList>();
-  readonly vocabulary = new Map<string, SurfaceEntry>();
+  /** Surface and term dictionaries; its ids index every per-word column below. */
+  readonly analyzer: Analyzer;
+
+  /** Per surface id: live documents containing the word, and the listener's slot. */
+  private surfaceDocs = new Int32Array(1024);
+  private surfaceSlot = new Float64Array(1024);
+
+  /** Per term id: document frequency (live documents) and the list's place in the arena. */
+  private termDf = new Int32Array(1024);
+  termStart = new Int32Array(1024);
+  termLength = new Int32Array(1024);
+  private termCap = new Int32Array(1024);
+  private termMark = new Int32Array(1024);
+  private mark = 0;
+
+  /** The postings arena (see the module comment). */
+  postingDocs = new Int32Array(0);
+  postingTfs = new Int32Array(0);
+  private arenaEnd = 0;
+  private arenaGarbage = 0;
 
   /** Field lengths per docNum, one array per field: [key, tags, value]. */
   lengths: [Float64Array, Float64Array, Float64Array];
@@ -68,7 +149,13 @@ export class InvertedIndex {
   readonly namespaceNames: string[] = [];
   readonly typeNames: string[] = [];
 
-  private surfacesOf: (string[] | undefined)[] = [];
+  /** Per docNum: its surface ids are `docSurfaces[start, start + count)`. */
+  private docSurfaceStart: Int32Array;
+  private docSurfaceCount: Int32Array;
+  private docSurfaces = new Int32Array(0);
+  private docSurfacesEnd = 0;
+  private docSurfacesGarbage = 0;
+
   private readonly namespaceIdOf = new Map<string, number>();
   private readonly typeIdOf = new Map<string, number>();
   private readonly byKey = new Map<string, Map<string, number>>();
@@ -76,8 +163,14 @@ export class InvertedIndex {
   private capacity = INITIAL_CAPACITY;
   private next = 0;
   private live = 0;
+  /** True between `beginBulk` and `finishBulk`: ids are not released meanwhile. */
+  private bulk = false;
 
-  constructor(private readonly listener?: VocabularyListener) {
+  constructor(
+    stopWords: Iterable<string>,
+    private readonly listener?: VocabularyListener,
+  ) {
+    this.analyzer = new Analyzer(stopWords);
     const c = this.capacity;
     this.lengths = [new Float64Array(c), new Float64Array(c), new Float64Array(c)];
     this.namespaceIds = new Int32Array(c);
@@ -85,11 +178,18 @@ export class InvertedIndex {
     this.updatedAt = new Float64Array(c);
     this.expiresAt = new Float64Array(c);
     this.alive = new Uint8Array(c);
+    this.docSurfaceStart = new Int32Array(c);
+    this.docSurfaceCount = new Int32Array(c);
   }
 
   /** Number of live documents. */
   get docCount(): number {
     return this.live;
+  }
+
+  /** Number of distinct index terms in live documents. */
+  get termCount(): number {
+    return this.analyzer.terms.size;
   }
 
   /** One past the largest docNum in use: the size per-document scratch arrays must have. */
@@ -103,8 +203,14 @@ export class InvertedIndex {
     return n === 0 ? [0, 0, 0] : [(t[0] as number) / n, (t[1] as number) / n, (t[2] as number) / n];
   }
 
+  /** The id of an index term present in some live document, or undefined. */
+  termId(term: string): number | undefined {
+    return this.analyzer.terms.get(term);
+  }
+
   docFreq(term: string): number {
-    return this.postings.get(term)?.df ?? 0;
+    const id = this.analyzer.terms.get(term);
+    return id === undefined ? 0 : (this.termDf[id] as number);
   }
 
   docNumOf(namespace: string, key: string): number | undefined {
@@ -120,55 +226,20 @@ export class InvertedIndex {
   }
 
   /** Adds a document, replacing any document with the same (namespace, key). */
-  add(meta: DocMeta, analyzed: AnalyzedDoc): void {
+  add(meta: DocMeta, texts: FieldTexts): void {
+    if (this.bulk) throw new Error("InvertedIndex.add during a bulk build");
     this.remove(meta.namespace, meta.key);
-    if (this.next >= this.capacity) this.grow(this.capacity * 2);
-    const doc = this.next++;
-
-    const { terms, packed } = analyzed;
-    for (let i = 0; i < terms.length; i++) {
-      const term = terms[i] as string;
-      const list = this.postings.get(term);
-      if (list === undefined) {
-        // Most terms occur in one document: an exact-size array, not push's default headroom.
-        this.postings.set(term, new PostingList([doc, packed[i] as number]));
-      } else {
-        list.data.push(doc, packed[i] as number);
-        list.df++;
-      }
+    const doc = this.admit(meta);
+    const a = this.analyzer;
+    a.analyze(texts);
+    this.fitWordColumns();
+    this.commitSurfaces(doc, a.docSurfaces, a.surfaceCount, a.lengths);
+    const { docTerms, docTfs } = a;
+    for (let i = 0; i < a.termCount; i++) {
+      const t = docTerms[i] as number;
+      this.termDf[t] = (this.termDf[t] as number) + 1;
+      this.append(t, doc, docTfs[i] as number);
     }
-    for (const surface of analyzed.surfaces) {
-      const entry = this.vocabulary.get(surface);
-      if (entry !== undefined) {
-        entry.docs++;
-        continue;
-      }
-      // A document's terms are exactly the stems of its surfaces, so this is one of them.
-      const term = stemCached(surface);
-      this.vocabulary.set(surface, { term, docs: 1, slot: this.listener?.added(surface, term) ?? -1 });
-    }
-
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      const len = analyzed.lengths[f] as number;
-      (this.lengths[f] as Float64Array)[doc] = len;
-      this.totalLengths[f] = (this.totalLengths[f] as number) + len;
-    }
-    this.namespaceIds[doc] = intern(meta.namespace, this.namespaceIdOf, this.namespaceNames);
-    this.typeIds[doc] = intern(meta.type, this.typeIdOf, this.typeNames);
-    this.updatedAt[doc] = meta.updatedAt;
-    this.expiresAt[doc] = meta.expiresAt ?? Number.POSITIVE_INFINITY;
-    this.alive[doc] = 1;
-    this.keys[doc] = meta.key;
-    this.tags[doc] = [...meta.tags];
-    this.surfacesOf[doc] = analyzed.surfaces;
-
-    let inNamespace = this.byKey.get(meta.namespace);
-    if (inNamespace === undefined) {
-      inNamespace = new Map();
-      this.byKey.set(meta.namespace, inNamespace);
-    }
-    inNamespace.set(meta.key, doc);
-    this.live++;
   }
 
   /** Removes the document if present; returns whether it was. */
@@ -179,31 +250,39 @@ export class InvertedIndex {
     inNamespace.delete(key);
     if (inNamespace.size === 0) this.byKey.delete(namespace);
 
-    const terms = new Set<string>();
-    for (const surface of this.surfacesOf[doc] ?? []) {
-      const entry = this.vocabulary.get(surface);
-      if (entry === undefined) continue;
-      terms.add(entry.term);
-      if (--entry.docs === 0) {
-        this.vocabulary.delete(surface);
-        this.listener?.removed(surface, entry.slot);
+    const count = this.docSurfaceCount[doc] as number;
+    if (count !== PENDING) {
+      const mark = ++this.mark;
+      const a = this.analyzer;
+      const start = this.docSurfaceStart[doc] as number;
+      for (let i = start; i < start + count; i++) {
+        const s = this.docSurfaces[i] as number;
+        const t = a.termOf(s);
+        const docs = (this.surfaceDocs[s] as number) - 1;
+        this.surfaceDocs[s] = docs;
+        if (docs === 0) {
+          this.listener?.removed(a.surfaces.names[s] as string, this.surfaceSlot[s] as number);
+          if (!this.bulk) a.releaseSurface(s);
+        }
+        if (this.termMark[t] !== mark) {
+          this.termMark[t] = mark;
+          const df = (this.termDf[t] as number) - 1;
+          this.termDf[t] = df;
+          if (df === 0 && !this.bulk) this.releaseTerm(t);
+        }
+      }
+      this.docSurfacesGarbage += count;
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        this.totalLengths[f] =
+          (this.totalLengths[f] as number) - ((this.lengths[f] as Float64Array)[doc] as number);
       }
     }
-    for (const term of terms) {
-      const list = this.postings.get(term);
-      if (list !== undefined && --list.df === 0) this.postings.delete(term);
-    }
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      this.totalLengths[f] =
-        (this.totalLengths[f] as number) - ((this.lengths[f] as Float64Array)[doc] as number);
-    }
+    this.docSurfaceCount[doc] = 0;
     this.alive[doc] = 0;
     this.keys[doc] = undefined;
     this.tags[doc] = undefined;
-    this.surfacesOf[doc] = undefined;
     this.live--;
-    const dead = this.next - this.live;
-    if (dead >= MIN_DEAD_TO_COMPACT && dead > this.live) this.compact();
+    if (!this.bulk) this.maybeCompact();
     return true;
   }
 
@@ -213,30 +292,178 @@ export class InvertedIndex {
     for (let doc = 0; doc < this.next; doc++) if (alive[doc] === 1) fn(doc);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Bulk build: admit documents (numbers, filterable columns), analyze them here or take the
+  // analysis of a worker (`commitForeign`), then lay every posting list out once.
+
+  /** Starts a bulk build; the index must be empty. */
+  beginBulk(): void {
+    if (this.next !== 0) throw new Error("a bulk build needs an empty index");
+    this.bulk = true;
+  }
+
+  /**
+   * Gives the document its number and filterable columns; its text comes later (analyzed
+   * here with `analyzeAdmitted` or on a worker). A document with the same key admitted
+   * earlier is removed, as `add` would.
+   */
+  admitBulk(meta: DocMeta): number {
+    this.remove(meta.namespace, meta.key);
+    const doc = this.admit(meta);
+    this.docSurfaceCount[doc] = PENDING;
+    return doc;
+  }
+
+  /** Analyzes an admitted document on this thread into `out`. */
+  analyzeAdmitted(doc: number, texts: FieldTexts, out: ChunkWriter): void {
+    if (this.alive[doc] === 0) {
+      out.skip();
+      return;
+    }
+    const a = this.analyzer;
+    a.analyze(texts);
+    this.fitWordColumns();
+    this.commitSurfaces(doc, a.docSurfaces, a.surfaceCount, a.lengths);
+    const { docTerms } = a;
+    for (let i = 0; i < a.termCount; i++) {
+      const t = docTerms[i] as number;
+      this.termDf[t] = (this.termDf[t] as number) + 1;
+    }
+    out.push(docTerms, a.docTfs, a.termCount);
+  }
+
+  /**
+   * Takes the analysis of an admitted document done elsewhere, already translated to this
+   * index's ids: surfaces `surfaces[from, to)`, terms `terms[termFrom, termTo)`, field
+   * lengths `lengths[lengthsAt, lengthsAt + 3)`.
+   */
+  commitForeign(
+    doc: number,
+    surfaces: Int32Array,
+    from: number,
+    to: number,
+    terms: Int32Array,
+    termFrom: number,
+    termTo: number,
+    lengths: ArrayLike<number>,
+    lengthsAt: number,
+  ): void {
+    if (this.alive[doc] === 0) return;
+    this.fitWordColumns();
+    this.commitSurfaces(doc, surfaces.subarray(from, to), to - from, lengths, lengthsAt);
+    for (let i = termFrom; i < termTo; i++) {
+      const t = terms[i] as number;
+      this.termDf[t] = (this.termDf[t] as number) + 1;
+    }
+  }
+
+  /** Ensures per-word columns cover every id the analyzer handed out. */
+  fitWordColumns(): void {
+    const a = this.analyzer;
+    const s = a.surfaces.limit;
+    if (s > this.surfaceDocs.length) {
+      this.surfaceDocs = grownInt32(this.surfaceDocs, s);
+      this.surfaceSlot = grownFloat64(this.surfaceSlot, s);
+    }
+    const t = a.terms.limit;
+    if (t > this.termDf.length) {
+      this.termDf = grownInt32(this.termDf, t);
+      this.termStart = grownInt32(this.termStart, t);
+      this.termLength = grownInt32(this.termLength, t);
+      this.termCap = grownInt32(this.termCap, t);
+      this.termMark = grownInt32(this.termMark, t);
+    }
+  }
+
+  /**
+   * Sizes every posting list by its document frequency, contiguously in term-id order, and
+   * returns a function that writes one chunk's postings (call it for every chunk, in
+   * document order), then `finishBulk`.
+   */
+  layOutBulk(): (chunk: BulkChunk) => void {
+    this.fitWordColumns();
+    const limit = this.analyzer.terms.limit;
+    const { termDf, termStart, termLength, termCap } = this;
+    let total = 0;
+    for (let t = 0; t < limit; t++) {
+      const df = termDf[t] as number;
+      termStart[t] = total;
+      termLength[t] = 0;
+      termCap[t] = df;
+      total += df;
+    }
+    this.postingDocs = new Int32Array(total);
+    this.postingTfs = new Int32Array(total);
+    this.arenaEnd = total;
+    this.arenaGarbage = 0;
+    return (chunk) => {
+      const { postingDocs, postingTfs, alive } = this;
+      const { pairStart, terms, tfs } = chunk;
+      for (let i = 0; i < chunk.docCount; i++) {
+        const doc = chunk.firstDoc + i;
+        // Documents removed during the build were never counted: their pairs are dropped.
+        if (alive[doc] === 0) continue;
+        const end = pairStart[i + 1] as number;
+        for (let j = pairStart[i] as number; j < end; j++) {
+          const t = terms[j] as number;
+          const at = (termStart[t] as number) + (termLength[t] as number);
+          termLength[t] = (termLength[t] as number) + 1;
+          postingDocs[at] = doc;
+          postingTfs[at] = tfs[j] as number;
+        }
+      }
+    };
+  }
+
+  /** Ends a bulk build: releases words no live document holds, compacts if worthwhile. */
+  finishBulk(): void {
+    this.bulk = false;
+    const a = this.analyzer;
+    for (let s = 0; s < a.surfaces.limit; s++) {
+      if (a.surfaces.names[s] !== undefined && a.termOf(s) !== STOP && this.surfaceDocs[s] === 0)
+        a.releaseSurface(s);
+    }
+    for (let t = 0; t < a.terms.limit; t++) {
+      if (a.terms.names[t] !== undefined && this.termDf[t] === 0) this.releaseTerm(t);
+    }
+    this.maybeCompact();
+  }
+
+  /** Abandons a bulk build: the index is left empty. */
+  abandonBulk(): void {
+    this.bulk = false;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
   /** Renumbers live documents densely (keeping their order) and drops all tombstones. */
   compact(): void {
     const renumber = new Int32Array(this.next).fill(-1);
     let n = 0;
     for (let doc = 0; doc < this.next; doc++) if (this.alive[doc] === 1) renumber[doc] = n++;
 
-    for (const list of this.postings.values()) {
-      const old = list.data;
-      const data: number[] = [];
-      for (let j = 0; j < old.length; j += 2) {
-        const to = renumber[old[j] as number] as number;
-        if (to >= 0) data.push(to, old[j + 1] as number);
+    const { postingDocs, postingTfs, termStart, termLength } = this;
+    const terms = this.analyzer.terms;
+    for (let t = 0; t < terms.limit; t++) {
+      if (terms.names[t] === undefined) continue;
+      const start = termStart[t] as number;
+      const end = start + (termLength[t] as number);
+      let w = start;
+      for (let j = start; j < end; j++) {
+        const to = renumber[postingDocs[j] as number] as number;
+        if (to < 0) continue;
+        postingDocs[w] = to;
+        postingTfs[w++] = postingTfs[j] as number;
       }
-      list.data = data;
+      termLength[t] = w - start;
     }
     const keys: (string | undefined)[] = [];
     const tags: (readonly string[] | undefined)[] = [];
-    const surfaces: (string[] | undefined)[] = [];
     for (let doc = 0; doc < this.next; doc++) {
       const to = renumber[doc] as number;
       if (to < 0) continue;
       keys[to] = this.keys[doc];
       tags[to] = this.tags[doc];
-      surfaces[to] = this.surfacesOf[doc];
       for (let f = 0; f < FIELD_COUNT; f++) {
         const col = this.lengths[f] as Float64Array;
         col[to] = col[doc] as number;
@@ -245,34 +472,199 @@ export class InvertedIndex {
       this.typeIds[to] = this.typeIds[doc] as number;
       this.updatedAt[to] = this.updatedAt[doc] as number;
       this.expiresAt[to] = this.expiresAt[doc] as number;
+      this.docSurfaceStart[to] = this.docSurfaceStart[doc] as number;
+      this.docSurfaceCount[to] = this.docSurfaceCount[doc] as number;
       this.alive[to] = 1;
     }
     this.alive.fill(0, n);
     this.keys = keys;
     this.tags = tags;
-    this.surfacesOf = surfaces;
     for (const inNamespace of this.byKey.values()) {
       for (const [key, doc] of inNamespace) inNamespace.set(key, renumber[doc] as number);
     }
     this.next = n;
+    if (this.docSurfacesGarbage > this.docSurfacesEnd / 2) this.compactDocSurfaces();
+  }
+
+  private maybeCompact(): void {
+    const dead = this.next - this.live;
+    if (dead >= MIN_DEAD_TO_COMPACT && dead > this.live) this.compact();
+  }
+
+  private admit(meta: DocMeta): number {
+    if (this.next >= this.capacity) this.grow(this.capacity * 2);
+    const doc = this.next++;
+    this.namespaceIds[doc] = intern(meta.namespace, this.namespaceIdOf, this.namespaceNames);
+    this.typeIds[doc] = intern(meta.type, this.typeIdOf, this.typeNames);
+    this.updatedAt[doc] = meta.updatedAt;
+    this.expiresAt[doc] = meta.expiresAt ?? Number.POSITIVE_INFINITY;
+    this.alive[doc] = 1;
+    this.keys[doc] = meta.key;
+    this.tags[doc] = meta.tags.length === 0 ? EMPTY_TAGS : [...meta.tags];
+    for (let f = 0; f < FIELD_COUNT; f++) (this.lengths[f] as Float64Array)[doc] = 0;
+    this.docSurfaceCount[doc] = 0;
+
+    let inNamespace = this.byKey.get(meta.namespace);
+    if (inNamespace === undefined) {
+      inNamespace = new Map();
+      this.byKey.set(meta.namespace, inNamespace);
+    }
+    inNamespace.set(meta.key, doc);
+    this.live++;
+    return doc;
+  }
+
+  /** Records the document's surfaces (counting each word's documents) and field lengths. */
+  private commitSurfaces(
+    doc: number,
+    surfaces: Int32Array,
+    count: number,
+    lengths: ArrayLike<number>,
+    lengthsAt = 0,
+  ): void {
+    if (this.docSurfacesEnd + count > this.docSurfaces.length) {
+      if (this.docSurfacesGarbage > this.docSurfacesEnd / 2) this.compactDocSurfaces();
+      this.docSurfaces = grownInt32(this.docSurfaces, this.docSurfacesEnd + count);
+    }
+    const start = this.docSurfacesEnd;
+    this.docSurfaces.set(surfaces.subarray(0, count), start);
+    this.docSurfacesEnd += count;
+    this.docSurfaceStart[doc] = start;
+    this.docSurfaceCount[doc] = count;
+    const a = this.analyzer;
+    const { surfaceDocs } = this;
+    for (let i = 0; i < count; i++) {
+      const s = surfaces[i] as number;
+      const docs = surfaceDocs[s] as number;
+      surfaceDocs[s] = docs + 1;
+      if (docs === 0 && this.listener !== undefined) {
+        const name = a.surfaces.names[s] as string;
+        this.surfaceSlot[s] = this.listener.added(name, a.terms.names[a.termOf(s)] as string);
+      }
+    }
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const len = lengths[lengthsAt + f] as number;
+      (this.lengths[f] as Float64Array)[doc] = len;
+      this.totalLengths[f] = (this.totalLengths[f] as number) + len;
+    }
+  }
+
+  /** Appends a posting to term t's list (documents arrive in ascending number). */
+  private append(t: number, doc: number, tf: number): void {
+    const len = this.termLength[t] as number;
+    if (len === this.termCap[t]) this.growList(t, len);
+    const at = (this.termStart[t] as number) + len;
+    this.postingDocs[at] = doc;
+    this.postingTfs[at] = tf;
+    this.termLength[t] = len + 1;
+  }
+
+  private growList(t: number, len: number): void {
+    const cap = this.termCap[t] as number;
+    // Most terms occur in one document: a new list gets exactly one slot.
+    const grown = cap === 0 ? 1 : cap < 4 ? cap * 2 : cap + (cap >> 1);
+    if (cap > 0 && (this.termStart[t] as number) + cap === this.arenaEnd) {
+      // The last list grows in place (unless making room compacted the arena and moved it).
+      this.reserveArena(grown - cap);
+      const now = this.termCap[t] as number;
+      if ((this.termStart[t] as number) + now === this.arenaEnd) {
+        this.arenaEnd += grown - now;
+        this.termCap[t] = grown;
+        return;
+      }
+    }
+    this.reserveArena(grown);
+    const from = this.termStart[t] as number; // compaction may have moved it
+    const to = this.arenaEnd;
+    if (len > 0) {
+      this.postingDocs.copyWithin(to, from, from + len);
+      this.postingTfs.copyWithin(to, from, from + len);
+    }
+    this.arenaGarbage += this.termCap[t] as number;
+    this.termStart[t] = to;
+    this.termCap[t] = grown;
+    this.arenaEnd += grown;
+  }
+
+  /** Makes room for `more` postings at the arena end. */
+  private reserveArena(more: number): void {
+    if (this.arenaEnd + more <= this.postingDocs.length) return;
+    const live = this.arenaEnd - this.arenaGarbage;
+    if (this.arenaGarbage >= MIN_ARENA_GARBAGE && this.arenaGarbage > live) {
+      this.compactArena(live + more);
+      return;
+    }
+    const size = Math.max(this.arenaEnd + more, Math.ceil(this.postingDocs.length * 1.5), 1024);
+    const docs = new Int32Array(size);
+    docs.set(this.postingDocs.subarray(0, this.arenaEnd));
+    const tfs = new Int32Array(size);
+    tfs.set(this.postingTfs.subarray(0, this.arenaEnd));
+    this.postingDocs = docs;
+    this.postingTfs = tfs;
+  }
+
+  /** Rewrites every live list contiguously (exactly sized) into new arrays of `need` + room. */
+  private compactArena(need: number): void {
+    const size = Math.max(1024, Math.ceil(need * 1.5));
+    const docs = new Int32Array(size);
+    const tfs = new Int32Array(size);
+    const { termStart, termLength, termCap, postingDocs, postingTfs } = this;
+    const terms = this.analyzer.terms;
+    let end = 0;
+    for (let t = 0; t < terms.limit; t++) {
+      if (terms.names[t] === undefined) continue;
+      const start = termStart[t] as number;
+      const len = termLength[t] as number;
+      docs.set(postingDocs.subarray(start, start + len), end);
+      tfs.set(postingTfs.subarray(start, start + len), end);
+      termStart[t] = end;
+      termCap[t] = len;
+      end += len;
+    }
+    this.postingDocs = docs;
+    this.postingTfs = tfs;
+    this.arenaEnd = end;
+    this.arenaGarbage = 0;
+  }
+
+  private compactDocSurfaces(): void {
+    const size = Math.max(1024, Math.ceil((this.docSurfacesEnd - this.docSurfacesGarbage) * 1.5));
+    const out = new Int32Array(size);
+    let end = 0;
+    for (let doc = 0; doc < this.next; doc++) {
+      const count = this.docSurfaceCount[doc] as number;
+      if (count <= 0) continue;
+      const start = this.docSurfaceStart[doc] as number;
+      out.set(this.docSurfaces.subarray(start, start + count), end);
+      this.docSurfaceStart[doc] = end;
+      end += count;
+    }
+    this.docSurfaces = out;
+    this.docSurfacesEnd = end;
+    this.docSurfacesGarbage = 0;
+  }
+
+  private releaseTerm(t: number): void {
+    this.arenaGarbage += this.termCap[t] as number;
+    this.termStart[t] = 0;
+    this.termLength[t] = 0;
+    this.termCap[t] = 0;
+    this.termDf[t] = 0;
+    this.analyzer.releaseTerm(t);
   }
 
   private grow(capacity: number): void {
-    const growF = (a: Float64Array) => {
-      const b = new Float64Array(capacity);
-      b.set(a);
-      return b;
-    };
-    const growI = (a: Int32Array) => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.lengths = [growF(this.lengths[0]), growF(this.lengths[1]), growF(this.lengths[2])];
-    this.namespaceIds = growI(this.namespaceIds);
-    this.typeIds = growI(this.typeIds);
-    this.updatedAt = growF(this.updatedAt);
-    this.expiresAt = growF(this.expiresAt);
+    this.lengths = [
+      grownFloat64(this.lengths[0], capacity),
+      grownFloat64(this.lengths[1], capacity),
+      grownFloat64(this.lengths[2], capacity),
+    ];
+    this.namespaceIds = grownInt32(this.namespaceIds, capacity);
+    this.typeIds = grownInt32(this.typeIds, capacity);
+    this.updatedAt = grownFloat64(this.updatedAt, capacity);
+    this.expiresAt = grownFloat64(this.expiresAt, capacity);
+    this.docSurfaceStart = grownInt32(this.docSurfaceStart, capacity);
+    this.docSurfaceCount = grownInt32(this.docSurfaceCount, capacity);
     const alive = new Uint8Array(capacity);
     alive.set(this.alive);
     this.alive = alive;

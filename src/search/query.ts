@@ -6,8 +6,8 @@
  * terms are processed from highest to lowest score upper bound; once the upper bounds of
  * the remaining terms together cannot lift an unseen document above the current k-th best
  * partial score, the remaining (usually very common, long) posting lists are no longer
- * iterated: the candidates already found just look themselves up in them, which the Map
- * postings answer in O(1). The result is exactly the unpruned top k.
+ * iterated: the candidates already found just look themselves up in them (binary search
+ * in the sorted lists, or one pass when there are many candidates). The result is exactly the unpruned top k.
  */
 import { analyzeQuery, stemCached } from "./analyze.js";
 import { type Bm25Params, idf, TermScorer, upperBound } from "./bm25.js";
@@ -123,14 +123,20 @@ export function execute(
   const k = options.limit + 1; // one extra tells whether more follow
   const stats = { avgLengths: plan.avgLengths };
 
+  const { postingDocs, postingTfs, termStart, termLength } = index;
   const terms = plan.terms
-    .map(([term, weight, termIdf]) => ({
-      data: index.postings.get(term)?.data ?? [],
-      scorer: new TermScorer(termIdf, weight, params, stats),
-      bound: upperBound(termIdf, weight, params),
-      term,
-    }))
-    .filter((t) => t.data.length > 0)
+    .map(([term, weight, termIdf]) => {
+      const id = index.termId(term);
+      const start = id === undefined ? 0 : (termStart[id] as number);
+      return {
+        start,
+        end: id === undefined ? 0 : start + (termLength[id] as number),
+        scorer: new TermScorer(termIdf, weight, params, stats),
+        bound: upperBound(termIdf, weight, params),
+        term,
+      };
+    })
+    .filter((t) => t.end > t.start)
     // Summation order is part of the score (floating point): fix it by the plan alone.
     .sort((a, b) => b.bound - a.bound || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0));
   const rest = new Float64Array(terms.length + 1);
@@ -154,9 +160,9 @@ export function execute(
     // Phase 1: scan posting lists while an unseen document could still reach the top k.
     for (; i < terms.length; i++) {
       if (prune && surelyBelow(rest[i] as number, threshold)) break;
-      const { data, scorer } = terms[i] as (typeof terms)[number];
-      for (let j = 0; j < data.length; j += 2) {
-        const doc = data[j] as number;
+      const { start, end, scorer } = terms[i] as (typeof terms)[number];
+      for (let j = start; j < end; j++) {
+        const doc = postingDocs[j] as number;
         const s = state[doc];
         if (s === REJECTED) continue;
         if (s !== CANDIDATE) {
@@ -173,7 +179,7 @@ export function execute(
         scores[doc] =
           (scores[doc] as number) +
           scorer.score(
-            data[j + 1] as number,
+            postingTfs[j] as number,
             keyLen[doc] as number,
             tagsLen[doc] as number,
             valueLen[doc] as number,
@@ -192,22 +198,23 @@ export function execute(
         state[doc] = REJECTED;
         return false;
       });
-      const { data, scorer } = terms[i] as (typeof terms)[number];
+      const { start, end, scorer } = terms[i] as (typeof terms)[number];
       const add = (doc: number, packed: number) => {
         scores[doc] =
           (scores[doc] as number) +
           scorer.score(packed, keyLen[doc] as number, tagsLen[doc] as number, valueLen[doc] as number);
       };
       // Probing costs ~log2(list) per candidate; scanning costs the list length.
-      if (candidates.length * Math.log2(data.length + 2) * 2 > data.length) {
-        for (let j = 0; j < data.length; j += 2) {
-          const doc = data[j] as number;
-          if (state[doc] === CANDIDATE) add(doc, data[j + 1] as number);
+      const length = end - start;
+      if (candidates.length * Math.log2(2 * length + 2) > length) {
+        for (let j = start; j < end; j++) {
+          const doc = postingDocs[j] as number;
+          if (state[doc] === CANDIDATE) add(doc, postingTfs[j] as number);
         }
       } else {
         for (const doc of candidates) {
-          const at = findDoc(data, doc);
-          if (at >= 0) add(doc, data[at + 1] as number);
+          const at = findDoc(postingDocs, start, end, doc);
+          if (at >= 0) add(doc, postingTfs[at] as number);
         }
       }
     }
@@ -234,14 +241,14 @@ export function listAll(index: InvertedIndex, filter: CompiledFilter, options: E
   return finish(top, options.limit);
 }
 
-/** Index of `doc` in an interleaved [doc, tf, ...] list sorted by doc, or -1. */
-function findDoc(data: readonly number[], doc: number): number {
-  let lo = 0;
-  let hi = data.length / 2 - 1;
+/** Position of `doc` in the ascending `docs[start, end)`, or -1. */
+function findDoc(docs: Int32Array, start: number, end: number, doc: number): number {
+  let lo = start;
+  let hi = end - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const d = data[mid * 2] as number;
-    if (d === doc) return mid * 2;
+    const d = docs[mid] as number;
+    if (d === doc) return mid;
     if (d < doc) lo = mid + 1;
     else hi = mid - 1;
   }

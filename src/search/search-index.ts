@@ -8,9 +8,9 @@
  *   index.search({ text: "postgress replicaton", filter: { now: Date.now() }, limit: 10 });
  *   // → { hits: [{ namespace: "default", key: "db/replication", score: 1.9 }], hasMore: false }
  */
-import { type AnalyzedDoc, analyzeFields, DEFAULT_STOP_WORDS } from "./analyze.js";
+import { DEFAULT_STOP_WORDS } from "./analyze.js";
 import type { Bm25Params } from "./bm25.js";
-import { analyzeInParallel, defaultWorkerCount, type FieldTexts, workerScript } from "./build.js";
+import { BulkBuilder, defaultWorkerCount, type FieldTexts, workerScript } from "./build.js";
 import { QueryCache } from "./cache.js";
 import { compileFilter } from "./filter.js";
 import { DEFAULT_FUZZY, type FuzzyOptions, FuzzyVocabulary } from "./fuzzy.js";
@@ -46,7 +46,7 @@ export class SearchIndex {
   private readonly stopWords: ReadonlySet<string>;
   private readonly maxTextChars: number;
   private readonly fuzzyVocabulary = new FuzzyVocabulary();
-  private inverted = new InvertedIndex(this.fuzzyVocabulary);
+  private inverted: InvertedIndex;
   private readonly scratch = new Scratch();
   private readonly cache: QueryCache<CachedResult>;
   private gen = 0;
@@ -81,14 +81,17 @@ export class SearchIndex {
     }
     this.stopWordList = [...(options.stopWords ?? DEFAULT_STOP_WORDS)].map((s) => s.toLowerCase());
     this.stopWords = new Set(this.stopWordList);
+    this.inverted = new InvertedIndex(this.stopWordList, this.fuzzyVocabulary);
     this.cache = new QueryCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
   }
 
   /**
-   * Builds an index from many documents. With `parallel: true`, documents are tokenized on
-   * worker threads in chunks while the main thread inserts; the result is identical to a
-   * sequential build. Runs sequentially when the compiled worker script is not present
-   * (e.g. when running TypeScript sources under a test runner).
+   * Builds an index from many documents, faster than upserting them one by one: each posting
+   * list is laid out once. With `parallel: true`, worker threads analyze chunks of documents
+   * while this thread analyzes others and merges; the result is identical to a sequential
+   * build. Runs sequentially when the compiled worker script is not present (e.g. when
+   * running TypeScript sources under a test runner). A later document with the same
+   * (namespace, key) replaces an earlier one, as with `upsert`.
    *
    * @example const index = await SearchIndex.build(entries, { parallel: true, workers: 2 });
    */
@@ -96,41 +99,50 @@ export class SearchIndex {
     docs: Iterable<SearchDoc> | SearchDoc[],
     options: BuildOptions = {},
   ): Promise<SearchIndex> {
+    const build = SearchIndex.startBuild(docs, { ...options, sliceMs: options.sliceMs ?? 50 });
+    return build.parallel ? build.ready : build.finishNow();
+  }
+
+  /**
+   * Starts a build that runs in slices of at most `sliceMs` between which the event loop
+   * runs (a server keeps answering), on worker threads too with `parallel: true`. The index
+   * is usable once `ready` resolves; `finishNow()` completes it synchronously instead, for a
+   * reader that cannot wait. `docs` is read lazily, slice by slice.
+   *
+   * @example
+   *   const build = SearchIndex.startBuild(docs, { sliceMs: 10 });
+   *   const index = await build.ready; // or build.finishNow()
+   */
+  static startBuild(docs: Iterable<SearchDoc>, options: BuildOptions = {}): IndexBuild {
     const index = new SearchIndex(options);
-    const script = options.parallel === true ? workerScript() : undefined;
-    const workers = options.workers ?? defaultWorkerCount();
-    if (script === undefined || workers < 1) {
-      for (const doc of docs) index.upsert(doc);
-      return index;
-    }
     const chunkSize = options.chunkSize ?? 2000;
     if (!Number.isInteger(chunkSize) || chunkSize < 1)
       throw new RangeError(`chunkSize must be an integer >= 1`);
-    const metas: DocMeta[][] = [];
-    const chunks: FieldTexts[][] = [];
-    for (const doc of docs) {
-      checkDoc(doc);
-      let last = chunks[chunks.length - 1];
-      if (last === undefined || last.length >= chunkSize) {
-        last = [];
-        chunks.push(last);
-        metas.push([]);
-      }
-      last.push(index.fieldTexts(doc));
-      (metas[metas.length - 1] as DocMeta[]).push(metaOf(doc));
-    }
-    await analyzeInParallel(script, chunks, index.stopWordList, workers, (analyzed, c) => {
-      const chunkMetas = metas[c] as DocMeta[];
-      for (let i = 0; i < analyzed.length; i++)
-        index.insert(chunkMetas[i] as DocMeta, analyzed[i] as AnalyzedDoc);
-    });
-    return index;
+    const sliceMs = options.sliceMs ?? 10;
+    if (!(sliceMs > 0)) throw new RangeError(`sliceMs must be > 0, got ${sliceMs}`);
+    const script = options.parallel === true ? workerScript() : undefined;
+    const workers = script === undefined ? 0 : (options.workers ?? defaultWorkerCount());
+    if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be an integer >= 0`);
+    const builder = new BulkBuilder(
+      index.inverted,
+      {
+        docs,
+        meta: (doc: SearchDoc) => {
+          checkDoc(doc);
+          return metaOf(doc);
+        },
+        texts: (doc: SearchDoc) => index.fieldTexts(doc),
+      },
+      { chunkSize, workers, script, stopWords: index.stopWordList },
+    );
+    return new IndexBuild(index, builder, sliceMs, workers > 0, () => index.gen++);
   }
 
   /** Adds the document, or replaces the one with the same (namespace, key). O(words in doc). */
   upsert(doc: SearchDoc): void {
     checkDoc(doc);
-    this.insert(metaOf(doc), analyzeFields(this.fieldTexts(doc), this.stopWords));
+    this.inverted.add(metaOf(doc), this.fieldTexts(doc));
+    this.gen++;
   }
 
   /** Removes the document if present (absent is not an error). */
@@ -140,7 +152,7 @@ export class SearchIndex {
 
   clear(): void {
     this.fuzzyVocabulary.clear();
-    this.inverted = new InvertedIndex(this.fuzzyVocabulary);
+    this.inverted = new InvertedIndex(this.stopWordList, this.fuzzyVocabulary);
     this.cache.clear();
     this.gen++;
   }
@@ -152,7 +164,7 @@ export class SearchIndex {
 
   /** Number of distinct index terms (stems). */
   get termCount(): number {
-    return this.inverted.postings.size;
+    return this.inverted.termCount;
   }
 
   /** Bumped by every change; cached results are tied to it. */
@@ -260,11 +272,6 @@ export class SearchIndex {
     return [doc.key, doc.tags.join("\n"), flattenText(doc.value, this.maxTextChars)];
   }
 
-  private insert(meta: DocMeta, analyzed: AnalyzedDoc): void {
-    this.inverted.add(meta, analyzed);
-    this.gen++;
-  }
-
   private planContext(): PlanContext {
     return {
       index: this.inverted,
@@ -318,4 +325,103 @@ function requestKey(req: SearchRequest, mode: SearchMode): string {
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * A build in progress, from `SearchIndex.startBuild`. Slices run from `setImmediate`, so
+ * I/O callbacks (requests) are served between them.
+ */
+export class IndexBuild {
+  /** Resolves with the complete index; rejects if a document is invalid or on `cancel()`. */
+  readonly ready: Promise<SearchIndex>;
+  private resolve: (index: SearchIndex) => void = () => {};
+  private reject: (error: Error) => void = () => {};
+  private scheduled = false;
+  private settled = false;
+
+  constructor(
+    private readonly index: SearchIndex,
+    private readonly builder: BulkBuilder<SearchDoc>,
+    private readonly sliceMs: number,
+    /** Whether worker threads take part. */
+    readonly parallel: boolean,
+    private readonly onDone: () => void,
+  ) {
+    this.ready = new Promise<SearchIndex>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // A caller that only ever uses finishNow() or cancel() must not see an unhandled rejection.
+    this.ready.catch(() => {});
+    builder.onProgress = () => this.schedule();
+    this.schedule();
+  }
+
+  /** True once the index is complete (and `ready` resolved or about to). */
+  get done(): boolean {
+    return this.settled && this.builder.done;
+  }
+
+  /** Documents taken in so far. */
+  get admitted(): number {
+    return this.builder.admitted;
+  }
+
+  /** Completes the build synchronously on this thread and returns the index. */
+  finishNow(): SearchIndex {
+    if (this.settled) {
+      if (this.builder.done) return this.index;
+      throw new Error("the index build was cancelled or failed");
+    }
+    try {
+      this.builder.finishNow();
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+    this.succeed();
+    return this.index;
+  }
+
+  /** Stops the build (workers too); `ready` rejects. */
+  cancel(): void {
+    if (this.settled) return;
+    this.builder.cancel();
+    this.fail(new Error("the index build was cancelled"));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.settled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.run();
+    });
+  }
+
+  private run(): void {
+    if (this.settled) return;
+    let result: ReturnType<BulkBuilder<SearchDoc>["step"]>;
+    try {
+      result = this.builder.step(performance.now() + this.sliceMs);
+    } catch (error) {
+      this.builder.cancel();
+      this.fail(error);
+      return;
+    }
+    if (result === "done") this.succeed();
+    else if (result === "more") this.schedule();
+    // "waiting": a worker result calls schedule() through onProgress.
+  }
+
+  private succeed(): void {
+    this.settled = true;
+    this.onDone();
+    this.resolve(this.index);
+  }
+
+  private fail(error: unknown): void {
+    this.settled = true;
+    this.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }

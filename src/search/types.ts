@@ -146,15 +146,19 @@ export interface SearchIndexOptions {
 
 export interface BuildOptions extends SearchIndexOptions {
   /**
-   * Tokenize on worker_threads while the main thread inserts. Falls back to a sequential
-   * build where the compiled worker script is not available. Default false.
+   * Analyze on worker_threads too: workers analyze chunks of documents with their own word
+   * ids while the main thread analyzes others and merges (word ids translated once per word,
+   * postings laid out once at the end). Falls back to a sequential build where the compiled
+   * worker script is not available. Default false.
    */
   parallel?: boolean;
-  /**
-   * Worker count. Default: cores minus one, at most 4, and 0 (sequential) when that is
-   * below 2, where measurements showed no gain. @example { workers: 2 }
-   */
+  /** Worker count with `parallel`. Default: cores minus one, at most 4. @example { workers: 2 } */
   workers?: number;
-  /** Documents per worker job. Default 2000. */
+  /** Documents per chunk (the unit handed to a worker). Default 2000. */
   chunkSize?: number;
+  /**
+   * `startBuild`: longest stretch of work (ms) between two yields to the event loop.
+   * Default 10 (50 for the awaited `build`). @example { sliceMs: 5 }
+   */
+  sliceMs?: number;
 }

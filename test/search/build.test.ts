@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { analyzeChunk, analyzeFields, DEFAULT_STOP_WORDS, decodeChunk } from "../../src/search/analyze.js";
-import { type SearchDoc, SearchIndex } from "../../src/search/index.js";
+import { Analyzer, DEFAULT_STOP_WORDS } from "../../src/search/analyze.js";
+import { ChunkAnalyzer } from "../../src/search/build.js";
+import { type SearchDoc, SearchIndex, stem } from "../../src/search/index.js";
 import { doc, filter } from "./helpers.js";
 
 function docs(n: number): SearchDoc[] {
@@ -22,13 +23,64 @@ function docs(n: number): SearchDoc[] {
 const QUERIES = ["deploy cache", "auth server", "replicaton", "größe", "p99 rollback"];
 
 describe("bulk build", () => {
-  it("worker chunk analysis equals in-thread analysis", () => {
+  it("worker chunk analysis (worker-local ids, words sent once) equals in-thread analysis", () => {
     const index = new SearchIndex();
-    const texts = docs(50).map((d) => index.fieldTexts(d));
-    const stop = new Set(DEFAULT_STOP_WORDS);
-    expect(decodeChunk(analyzeChunk(texts, DEFAULT_STOP_WORDS))).toEqual(
-      texts.map((t) => analyzeFields(t, stop)),
-    );
+    const texts = docs(120).map((d) => index.fieldTexts(d));
+    const worker = new ChunkAnalyzer(DEFAULT_STOP_WORDS);
+    const surfaceNames: string[] = [];
+    const surfaceTerms: number[] = [];
+    const termNames: string[] = [];
+    const seen: { surfaces: string[]; terms: [string, number][]; lengths: number[] }[] = [];
+    for (const [id, chunk] of [texts.slice(0, 50), texts.slice(50)].entries()) {
+      const reply = worker.analyze({ id, texts: chunk.flat() });
+      if (reply.newSurfaces !== "") surfaceNames.push(...reply.newSurfaces.split("\n"));
+      surfaceTerms.push(...reply.newSurfaceTerms);
+      if (reply.newTerms !== "") termNames.push(...reply.newTerms.split("\n"));
+      expect(surfaceNames.length).toBe(surfaceTerms.length);
+      for (let i = 0; i < chunk.length; i++) {
+        const s = [...reply.surfaces.subarray(reply.surfaceStart[i], reply.surfaceStart[i + 1])];
+        const p0 = reply.pairStart[i] as number;
+        const p1 = reply.pairStart[i + 1] as number;
+        seen.push({
+          surfaces: s.map((x) => surfaceNames[x] as string),
+          terms: [...reply.terms.subarray(p0, p1)].map((t, k) => [
+            termNames[t] as string,
+            reply.tfs[p0 + k] as number,
+          ]),
+          lengths: [...reply.lengths.subarray(3 * i, 3 * i + 3)],
+        });
+        for (const x of s) expect(termNames[surfaceTerms[x] as number]).toBe(stem(surfaceNames[x] as string));
+      }
+    }
+    const local = new Analyzer(DEFAULT_STOP_WORDS);
+    const expected = texts.map((t) => {
+      local.analyze(t);
+      return {
+        surfaces: [...local.docSurfaces.subarray(0, local.surfaceCount)].map(
+          (x) => local.surfaces.names[x] as string,
+        ),
+        terms: [...local.docTerms.subarray(0, local.termCount)].map(
+          (t, k) => [local.terms.names[t] as string, local.docTfs[k] as number] as [string, number],
+        ),
+        lengths: [...local.lengths],
+      };
+    });
+    expect(seen).toEqual(expected);
+  });
+
+  it("sequential bulk build equals upserting one by one, duplicates included", async () => {
+    const input = docs(3000);
+    const built = await SearchIndex.build(input, { chunkSize: 128 });
+    const upserted = new SearchIndex();
+    for (const d of input) upserted.upsert(d);
+    expect(built.size).toBe(upserted.size);
+    expect(built.termCount).toBe(upserted.termCount);
+    for (const text of QUERIES) {
+      for (const mode of ["fulltext", "fuzzy", "hybrid"] as const) {
+        const req = { text, mode, filter: filter(), limit: 30 };
+        expect(built.search(req)).toEqual(upserted.search(req));
+      }
+    }
   });
 
   it("parallel: true gives the same index as a sequential build", async () => {

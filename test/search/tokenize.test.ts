@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stem, tokens } from "../../src/search/index.js";
+import { tokenize, wordHash } from "../../src/search/tokenize.js";
 
 describe("tokenize", () => {
   it.each([
@@ -109,5 +110,28 @@ describe("ASCII scanner", () => {
       "a1 1a A1 ..a.. -b-",
     ])
       expect(tokens(text)).toEqual(referenceTokens(text));
+  });
+});
+
+describe("range tokens", () => {
+  it("are the same tokens, with the hash of the lower-cased token", () => {
+    const chars = [..."abcxyzABCXYZ0189._-_ ,;:/()\n'"];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { maxLength: 40 }), (cs) => {
+        const text = cs.join("");
+        const out: string[] = [];
+        tokenize(
+          text,
+          (t) => out.push(t),
+          (t, start, end, hash) => {
+            const token = t.slice(start, end).toLowerCase();
+            expect(hash).toBe(wordHash(token));
+            out.push(token);
+          },
+        );
+        expect(out).toEqual(referenceTokens(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
