@@ -210,7 +210,11 @@ export class WordTable {
       if (old[j] === 0) continue;
       let i = Math.imul(old[j + 1] as number, 0x9e3779b1) >>> shift;
       while (table[SLOT * i] !== 0) i = (i + 1) & mask;
-      table.set(old.subarray(j, j + SLOT), SLOT * i);
+      const at = SLOT * i;
+      table[at] = old[j] as number;
+      table[at + 1] = old[j + 1] as number;
+      table[at + 2] = old[j + 2] as number;
+      table[at + 3] = old[j + 3] as number;
     }
     this.table = table;
     this.mask = mask;
@@ -246,11 +250,17 @@ export class Analyzer {
   readonly surfaces = new WordTable();
   readonly terms = new WordTable();
   /**
-   * Per surface id, two numbers side by side (one cache miss per token, not two): the term
-   * id (`STOP` for stop words) at [2s] and the stamp of the last document that had the word
-   * at [2s + 1]. Use `termOf`.
+   * Per surface id s, four numbers side by side (what a token needs costs one cache miss,
+   * and the index's per-word counter is then already cached): the term id (`STOP` for stop
+   * words) at [4s], the stamp of the last document that had the word at [4s + 1], and the
+   * number of live documents containing it (kept by the index) at [4s + 2]. See `termOf`.
    */
-  surfaceInfo = new Int32Array(2 * 1024);
+  surfaceInfo = new Int32Array(4 * 1024);
+  /**
+   * Per term id t: the stamp of the last document that had it at [4t], its slot in
+   * `docTerms` then at [4t + 1], and its document frequency (kept by the index) at [4t + 2].
+   */
+  termInfo = new Int32Array(4 * 1024);
 
   /** Distinct surface ids of the last analyzed document, in order of appearance. */
   docSurfaces = new Int32Array(256);
@@ -262,8 +272,6 @@ export class Analyzer {
   /** Token count per field: [key, tags, value]. */
   readonly lengths: [number, number, number] = [0, 0, 0];
 
-  /** Per term id: stamp of the last document that had it, and its slot in docTerms then. */
-  private termInfo = new Int32Array(2 * 1024);
   private stamp = 0;
   private field = 0;
   private readonly onToken = (token: string): void => {
@@ -288,7 +296,12 @@ export class Analyzer {
 
   /** The term id of surface `s` (`STOP` for a stop word). */
   termOf(s: number): number {
-    return this.surfaceInfo[2 * s] as number;
+    return this.surfaceInfo[4 * s] as number;
+  }
+
+  /** A stamp no term or surface carries yet (for marking words of one document). */
+  newStamp(): number {
+    return ++this.stamp;
   }
 
   analyze(texts: FieldTexts): void {
@@ -332,47 +345,47 @@ export class Analyzer {
 
   private addTerm(name: string): number {
     const t = this.terms.add(name);
-    if (2 * t + 1 >= this.termInfo.length) this.termInfo = grownInt32(this.termInfo, 2 * t + 2);
-    this.termInfo[2 * t] = 0;
+    if (4 * t + 3 >= this.termInfo.length) this.termInfo = grownInt32(this.termInfo, 4 * t + 4);
+    this.termInfo.fill(0, 4 * t, 4 * t + 4);
     return t;
   }
 
   private addSurface(name: string, hash: number, term: number): number {
     const s = this.surfaces.add(name, hash);
-    if (2 * s + 1 >= this.surfaceInfo.length) this.surfaceInfo = grownInt32(this.surfaceInfo, 2 * s + 2);
-    this.surfaceInfo[2 * s] = term;
-    this.surfaceInfo[2 * s + 1] = 0;
+    if (4 * s + 3 >= this.surfaceInfo.length) this.surfaceInfo = grownInt32(this.surfaceInfo, 4 * s + 4);
+    this.surfaceInfo.fill(0, 4 * s, 4 * s + 4);
+    this.surfaceInfo[4 * s] = term;
     return s;
   }
 
   /** Counts one occurrence of surface `s` in the current field. */
   private count(s: number): void {
     const info = this.surfaceInfo;
-    const t = info[2 * s] as number;
+    const t = info[4 * s] as number;
     if (t === STOP) return;
     const field = this.field;
     this.lengths[field] = (this.lengths[field] as number) + 1;
     const stamp = this.stamp;
-    if (info[2 * s + 1] !== stamp) {
-      info[2 * s + 1] = stamp;
+    if (info[4 * s + 1] !== stamp) {
+      info[4 * s + 1] = stamp;
       if (this.surfaceCount === this.docSurfaces.length)
         this.docSurfaces = grownInt32(this.docSurfaces, this.surfaceCount + 1);
       this.docSurfaces[this.surfaceCount++] = s;
     }
     const termInfo = this.termInfo;
     let slot: number;
-    if (termInfo[2 * t] !== stamp) {
-      termInfo[2 * t] = stamp;
+    if (termInfo[4 * t] !== stamp) {
+      termInfo[4 * t] = stamp;
       slot = this.termCount++;
       if (slot === this.docTerms.length) {
         this.docTerms = grownInt32(this.docTerms, slot + 1);
         this.docTfs = grownInt32(this.docTfs, slot + 1);
       }
-      termInfo[2 * t + 1] = slot;
+      termInfo[4 * t + 1] = slot;
       this.docTerms[slot] = t;
       this.docTfs[slot] = 0;
     } else {
-      slot = termInfo[2 * t + 1] as number;
+      slot = termInfo[4 * t + 1] as number;
     }
     this.docTfs[slot] = incrementTf(this.docTfs[slot] as number, field);
   }

@@ -4,10 +4,11 @@
  * Layout, chosen for memory and build/scan speed at 100k-1M documents:
  * - Every distinct surface word and index term is interned to a dense integer id (see
  *   `Analyzer`); everything per word or per term is a typed-array column indexed by id.
- * - All posting lists live in one arena of two typed arrays, `postingDocs` (document
- *   numbers) and `postingTfs` (packed per-field term frequencies): term t's list is
- *   `[termStart[t], termStart[t] + termLength[t])`, ascending by document number. 8 bytes a
- *   posting, no object per term or per posting, a tight loop to scan.
+ * - All posting lists live in one arena, `postings`, a typed array of (document number,
+ *   packed per-field term frequency) pairs: term t's list is postings
+ *   `[termStart[t], termStart[t] + termLength[t])` (pair j at `2j`, `2j + 1`), ascending by
+ *   document number. 8 bytes a posting, no object per term or per posting, a tight loop to
+ *   scan.
  * - Documents get integer numbers in arrival order and are never renumbered in place, so a
  *   list only grows at its end. A full list moves to the end of the arena with 1.5x room
  *   (or grows in place when it is the last one); the space it leaves is reclaimed when the
@@ -70,13 +71,18 @@ export class ChunkWriter {
 
   /** Appends the pairs of the next document. */
   push(terms: Int32Array, tfs: Int32Array, count: number): void {
-    if (this.pairs + count > this.terms.length) {
-      this.terms = grownInt32(this.terms, this.pairs + count);
-      this.tfs = grownInt32(this.tfs, this.pairs + count);
+    const at = this.pairs;
+    if (at + count > this.terms.length) {
+      this.terms = grownInt32(this.terms, at + count);
+      this.tfs = grownInt32(this.tfs, at + count);
     }
-    this.terms.set(terms.subarray(0, count), this.pairs);
-    this.tfs.set(tfs.subarray(0, count), this.pairs);
-    this.pairs += count;
+    const out = this.terms;
+    const outTfs = this.tfs;
+    for (let i = 0; i < count; i++) {
+      out[at + i] = terms[i] as number;
+      outTfs[at + i] = tfs[i] as number;
+    }
+    this.pairs = at + count;
     this.pairStart[++this.docCount] = this.pairs;
   }
 
@@ -101,6 +107,9 @@ const INITIAL_CAPACITY = 1024;
 const MIN_DEAD_TO_COMPACT = 1024;
 /** Arena holes below this many postings are not worth a compaction. */
 const MIN_ARENA_GARBAGE = 1 << 16;
+/** Offsets in the analyzer's info arrays: live documents per surface word, per term. */
+const DOCS = 2;
+const DF = 2;
 /** docSurfaceCount of a document admitted by a bulk build but not analyzed yet. */
 const PENDING = -1;
 
@@ -117,21 +126,19 @@ export class InvertedIndex {
   /** Surface and term dictionaries; its ids index every per-word column below. */
   readonly analyzer: Analyzer;
 
-  /** Per surface id: live documents containing the word, and the listener's slot. */
-  private surfaceDocs = new Int32Array(1024);
+  /*
+   * Per surface id: the listener's slot. (Live documents per word and per term are counted
+   * in the analyzer's info arrays, beside what analysis just touched: see `Analyzer`.)
+   */
   private surfaceSlot = new Float64Array(1024);
 
-  /** Per term id: document frequency (live documents) and the list's place in the arena. */
-  private termDf = new Int32Array(1024);
+  /** Per term id: the list's place in the arena. */
   termStart = new Int32Array(1024);
   termLength = new Int32Array(1024);
   private termCap = new Int32Array(1024);
-  private termMark = new Int32Array(1024);
-  private mark = 0;
 
-  /** The postings arena (see the module comment). */
-  postingDocs = new Int32Array(0);
-  postingTfs = new Int32Array(0);
+  /** The postings arena (see the module comment); `arenaEnd` and the rest count pairs. */
+  postings = new Int32Array(0);
   private arenaEnd = 0;
   private arenaGarbage = 0;
 
@@ -210,7 +217,7 @@ export class InvertedIndex {
 
   docFreq(term: string): number {
     const id = this.analyzer.terms.get(term);
-    return id === undefined ? 0 : (this.termDf[id] as number);
+    return id === undefined ? 0 : (this.analyzer.termInfo[4 * id + DF] as number);
   }
 
   docNumOf(namespace: string, key: string): number | undefined {
@@ -228,16 +235,15 @@ export class InvertedIndex {
   /** Adds a document, replacing any document with the same (namespace, key). */
   add(meta: DocMeta, texts: FieldTexts): void {
     if (this.bulk) throw new Error("InvertedIndex.add during a bulk build");
-    this.remove(meta.namespace, meta.key);
     const doc = this.admit(meta);
     const a = this.analyzer;
     a.analyze(texts);
     this.fitWordColumns();
-    this.commitSurfaces(doc, a.docSurfaces, a.surfaceCount, a.lengths);
-    const { docTerms, docTfs } = a;
+    this.commitSurfaces(doc, a.docSurfaces, 0, a.surfaceCount, a.lengths, 0);
+    const { docTerms, docTfs, termInfo } = a;
     for (let i = 0; i < a.termCount; i++) {
       const t = docTerms[i] as number;
-      this.termDf[t] = (this.termDf[t] as number) + 1;
+      termInfo[4 * t + DF] = (termInfo[4 * t + DF] as number) + 1;
       this.append(t, doc, docTfs[i] as number);
     }
   }
@@ -249,25 +255,33 @@ export class InvertedIndex {
     if (inNamespace === undefined || doc === undefined) return false;
     inNamespace.delete(key);
     if (inNamespace.size === 0) this.byKey.delete(namespace);
+    this.removeDoc(doc);
+    if (!this.bulk) this.maybeCompact();
+    return true;
+  }
 
+  /** Marks `doc` dead and un-counts its words (its key is already gone from `byKey`). */
+  private removeDoc(doc: number): void {
     const count = this.docSurfaceCount[doc] as number;
     if (count !== PENDING) {
-      const mark = ++this.mark;
       const a = this.analyzer;
+      const mark = a.newStamp();
+      const { surfaceInfo, termInfo } = a;
       const start = this.docSurfaceStart[doc] as number;
       for (let i = start; i < start + count; i++) {
         const s = this.docSurfaces[i] as number;
-        const t = a.termOf(s);
-        const docs = (this.surfaceDocs[s] as number) - 1;
-        this.surfaceDocs[s] = docs;
+        const t = surfaceInfo[4 * s] as number;
+        const docs = (surfaceInfo[4 * s + DOCS] as number) - 1;
+        surfaceInfo[4 * s + DOCS] = docs;
         if (docs === 0) {
           this.listener?.removed(a.surfaces.names[s] as string, this.surfaceSlot[s] as number);
           if (!this.bulk) a.releaseSurface(s);
         }
-        if (this.termMark[t] !== mark) {
-          this.termMark[t] = mark;
-          const df = (this.termDf[t] as number) - 1;
-          this.termDf[t] = df;
+        // Several surface words of a document may share a term: count it once.
+        if (termInfo[4 * t] !== mark) {
+          termInfo[4 * t] = mark;
+          const df = (termInfo[4 * t + DF] as number) - 1;
+          termInfo[4 * t + DF] = df;
           if (df === 0 && !this.bulk) this.releaseTerm(t);
         }
       }
@@ -282,8 +296,6 @@ export class InvertedIndex {
     this.keys[doc] = undefined;
     this.tags[doc] = undefined;
     this.live--;
-    if (!this.bulk) this.maybeCompact();
-    return true;
   }
 
   /** Calls `fn` for every live docNum, ascending. */
@@ -308,7 +320,6 @@ export class InvertedIndex {
    * earlier is removed, as `add` would.
    */
   admitBulk(meta: DocMeta): number {
-    this.remove(meta.namespace, meta.key);
     const doc = this.admit(meta);
     this.docSurfaceCount[doc] = PENDING;
     return doc;
@@ -323,11 +334,11 @@ export class InvertedIndex {
     const a = this.analyzer;
     a.analyze(texts);
     this.fitWordColumns();
-    this.commitSurfaces(doc, a.docSurfaces, a.surfaceCount, a.lengths);
-    const { docTerms } = a;
+    this.commitSurfaces(doc, a.docSurfaces, 0, a.surfaceCount, a.lengths, 0);
+    const { docTerms, termInfo } = a;
     for (let i = 0; i < a.termCount; i++) {
       const t = docTerms[i] as number;
-      this.termDf[t] = (this.termDf[t] as number) + 1;
+      termInfo[4 * t + DF] = (termInfo[4 * t + DF] as number) + 1;
     }
     out.push(docTerms, a.docTfs, a.termCount);
   }
@@ -350,10 +361,11 @@ export class InvertedIndex {
   ): void {
     if (this.alive[doc] === 0) return;
     this.fitWordColumns();
-    this.commitSurfaces(doc, surfaces.subarray(from, to), to - from, lengths, lengthsAt);
+    this.commitSurfaces(doc, surfaces, from, to - from, lengths, lengthsAt);
+    const { termInfo } = this.analyzer;
     for (let i = termFrom; i < termTo; i++) {
       const t = terms[i] as number;
-      this.termDf[t] = (this.termDf[t] as number) + 1;
+      termInfo[4 * t + DF] = (termInfo[4 * t + DF] as number) + 1;
     }
   }
 
@@ -361,17 +373,12 @@ export class InvertedIndex {
   fitWordColumns(): void {
     const a = this.analyzer;
     const s = a.surfaces.limit;
-    if (s > this.surfaceDocs.length) {
-      this.surfaceDocs = grownInt32(this.surfaceDocs, s);
-      this.surfaceSlot = grownFloat64(this.surfaceSlot, s);
-    }
+    if (s > this.surfaceSlot.length) this.surfaceSlot = grownFloat64(this.surfaceSlot, s);
     const t = a.terms.limit;
-    if (t > this.termDf.length) {
-      this.termDf = grownInt32(this.termDf, t);
+    if (t > this.termStart.length) {
       this.termStart = grownInt32(this.termStart, t);
       this.termLength = grownInt32(this.termLength, t);
       this.termCap = grownInt32(this.termCap, t);
-      this.termMark = grownInt32(this.termMark, t);
     }
   }
 
@@ -383,21 +390,21 @@ export class InvertedIndex {
   layOutBulk(): (chunk: BulkChunk) => void {
     this.fitWordColumns();
     const limit = this.analyzer.terms.limit;
-    const { termDf, termStart, termLength, termCap } = this;
+    const { termStart, termLength, termCap } = this;
+    const { termInfo } = this.analyzer;
     let total = 0;
     for (let t = 0; t < limit; t++) {
-      const df = termDf[t] as number;
+      const df = termInfo[4 * t + DF] as number;
       termStart[t] = total;
       termLength[t] = 0;
       termCap[t] = df;
       total += df;
     }
-    this.postingDocs = new Int32Array(total);
-    this.postingTfs = new Int32Array(total);
+    this.postings = new Int32Array(2 * total);
     this.arenaEnd = total;
     this.arenaGarbage = 0;
     return (chunk) => {
-      const { postingDocs, postingTfs, alive } = this;
+      const { postings, alive } = this;
       const { pairStart, terms, tfs } = chunk;
       for (let i = 0; i < chunk.docCount; i++) {
         const doc = chunk.firstDoc + i;
@@ -406,10 +413,11 @@ export class InvertedIndex {
         const end = pairStart[i + 1] as number;
         for (let j = pairStart[i] as number; j < end; j++) {
           const t = terms[j] as number;
-          const at = (termStart[t] as number) + (termLength[t] as number);
-          termLength[t] = (termLength[t] as number) + 1;
-          postingDocs[at] = doc;
-          postingTfs[at] = tfs[j] as number;
+          const len = termLength[t] as number;
+          const at = 2 * ((termStart[t] as number) + len);
+          termLength[t] = len + 1;
+          postings[at] = doc;
+          postings[at + 1] = tfs[j] as number;
         }
       }
     };
@@ -420,11 +428,11 @@ export class InvertedIndex {
     this.bulk = false;
     const a = this.analyzer;
     for (let s = 0; s < a.surfaces.limit; s++) {
-      if (a.surfaces.names[s] !== undefined && a.termOf(s) !== STOP && this.surfaceDocs[s] === 0)
+      if (a.surfaces.names[s] !== undefined && a.termOf(s) !== STOP && a.surfaceInfo[4 * s + DOCS] === 0)
         a.releaseSurface(s);
     }
     for (let t = 0; t < a.terms.limit; t++) {
-      if (a.terms.names[t] !== undefined && this.termDf[t] === 0) this.releaseTerm(t);
+      if (a.terms.names[t] !== undefined && a.termInfo[4 * t + DF] === 0) this.releaseTerm(t);
     }
     this.maybeCompact();
   }
@@ -442,7 +450,7 @@ export class InvertedIndex {
     let n = 0;
     for (let doc = 0; doc < this.next; doc++) if (this.alive[doc] === 1) renumber[doc] = n++;
 
-    const { postingDocs, postingTfs, termStart, termLength } = this;
+    const { postings, termStart, termLength } = this;
     const terms = this.analyzer.terms;
     for (let t = 0; t < terms.limit; t++) {
       if (terms.names[t] === undefined) continue;
@@ -450,10 +458,10 @@ export class InvertedIndex {
       const end = start + (termLength[t] as number);
       let w = start;
       for (let j = start; j < end; j++) {
-        const to = renumber[postingDocs[j] as number] as number;
+        const to = renumber[postings[2 * j] as number] as number;
         if (to < 0) continue;
-        postingDocs[w] = to;
-        postingTfs[w++] = postingTfs[j] as number;
+        postings[2 * w] = to;
+        postings[2 * w++ + 1] = postings[2 * j + 1] as number;
       }
       termLength[t] = w - start;
     }
@@ -491,7 +499,19 @@ export class InvertedIndex {
     if (dead >= MIN_DEAD_TO_COMPACT && dead > this.live) this.compact();
   }
 
+  /** Numbers the document and writes its columns, replacing a document with the same key. */
   private admit(meta: DocMeta): number {
+    let inNamespace = this.byKey.get(meta.namespace);
+    if (inNamespace === undefined) {
+      inNamespace = new Map();
+      this.byKey.set(meta.namespace, inNamespace);
+    }
+    const previous = inNamespace.get(meta.key);
+    if (previous !== undefined) {
+      inNamespace.delete(meta.key);
+      this.removeDoc(previous);
+      if (!this.bulk) this.maybeCompact();
+    }
     if (this.next >= this.capacity) this.grow(this.capacity * 2);
     const doc = this.next++;
     this.namespaceIds[doc] = intern(meta.namespace, this.namespaceIdOf, this.namespaceNames);
@@ -503,12 +523,6 @@ export class InvertedIndex {
     this.tags[doc] = meta.tags.length === 0 ? EMPTY_TAGS : [...meta.tags];
     for (let f = 0; f < FIELD_COUNT; f++) (this.lengths[f] as Float64Array)[doc] = 0;
     this.docSurfaceCount[doc] = 0;
-
-    let inNamespace = this.byKey.get(meta.namespace);
-    if (inNamespace === undefined) {
-      inNamespace = new Map();
-      this.byKey.set(meta.namespace, inNamespace);
-    }
     inNamespace.set(meta.key, doc);
     this.live++;
     return doc;
@@ -518,25 +532,27 @@ export class InvertedIndex {
   private commitSurfaces(
     doc: number,
     surfaces: Int32Array,
+    from: number,
     count: number,
     lengths: ArrayLike<number>,
-    lengthsAt = 0,
+    lengthsAt: number,
   ): void {
     if (this.docSurfacesEnd + count > this.docSurfaces.length) {
       if (this.docSurfacesGarbage > this.docSurfacesEnd / 2) this.compactDocSurfaces();
       this.docSurfaces = grownInt32(this.docSurfaces, this.docSurfacesEnd + count);
     }
     const start = this.docSurfacesEnd;
-    this.docSurfaces.set(surfaces.subarray(0, count), start);
     this.docSurfacesEnd += count;
     this.docSurfaceStart[doc] = start;
     this.docSurfaceCount[doc] = count;
     const a = this.analyzer;
-    const { surfaceDocs } = this;
+    const { docSurfaces } = this;
+    const { surfaceInfo } = a;
     for (let i = 0; i < count; i++) {
-      const s = surfaces[i] as number;
-      const docs = surfaceDocs[s] as number;
-      surfaceDocs[s] = docs + 1;
+      const s = surfaces[from + i] as number;
+      docSurfaces[start + i] = s;
+      const docs = surfaceInfo[4 * s + DOCS] as number;
+      surfaceInfo[4 * s + DOCS] = docs + 1;
       if (docs === 0 && this.listener !== undefined) {
         const name = a.surfaces.names[s] as string;
         this.surfaceSlot[s] = this.listener.added(name, a.terms.names[a.termOf(s)] as string);
@@ -553,9 +569,9 @@ export class InvertedIndex {
   private append(t: number, doc: number, tf: number): void {
     const len = this.termLength[t] as number;
     if (len === this.termCap[t]) this.growList(t, len);
-    const at = (this.termStart[t] as number) + len;
-    this.postingDocs[at] = doc;
-    this.postingTfs[at] = tf;
+    const at = 2 * ((this.termStart[t] as number) + len);
+    this.postings[at] = doc;
+    this.postings[at + 1] = tf;
     this.termLength[t] = len + 1;
   }
 
@@ -576,10 +592,7 @@ export class InvertedIndex {
     this.reserveArena(grown);
     const from = this.termStart[t] as number; // compaction may have moved it
     const to = this.arenaEnd;
-    if (len > 0) {
-      this.postingDocs.copyWithin(to, from, from + len);
-      this.postingTfs.copyWithin(to, from, from + len);
-    }
+    if (len > 0) this.postings.copyWithin(2 * to, 2 * from, 2 * (from + len));
     this.arenaGarbage += this.termCap[t] as number;
     this.termStart[t] = to;
     this.termCap[t] = grown;
@@ -588,41 +601,36 @@ export class InvertedIndex {
 
   /** Makes room for `more` postings at the arena end. */
   private reserveArena(more: number): void {
-    if (this.arenaEnd + more <= this.postingDocs.length) return;
+    const capacity = this.postings.length / 2;
+    if (this.arenaEnd + more <= capacity) return;
     const live = this.arenaEnd - this.arenaGarbage;
     if (this.arenaGarbage >= MIN_ARENA_GARBAGE && this.arenaGarbage > live) {
       this.compactArena(live + more);
       return;
     }
-    const size = Math.max(this.arenaEnd + more, Math.ceil(this.postingDocs.length * 1.5), 1024);
-    const docs = new Int32Array(size);
-    docs.set(this.postingDocs.subarray(0, this.arenaEnd));
-    const tfs = new Int32Array(size);
-    tfs.set(this.postingTfs.subarray(0, this.arenaEnd));
-    this.postingDocs = docs;
-    this.postingTfs = tfs;
+    const size = Math.max(this.arenaEnd + more, Math.ceil(capacity * 1.5), 1024);
+    const postings = new Int32Array(2 * size);
+    postings.set(this.postings.subarray(0, 2 * this.arenaEnd));
+    this.postings = postings;
   }
 
   /** Rewrites every live list contiguously (exactly sized) into new arrays of `need` + room. */
   private compactArena(need: number): void {
     const size = Math.max(1024, Math.ceil(need * 1.5));
-    const docs = new Int32Array(size);
-    const tfs = new Int32Array(size);
-    const { termStart, termLength, termCap, postingDocs, postingTfs } = this;
+    const out = new Int32Array(2 * size);
+    const { termStart, termLength, termCap, postings } = this;
     const terms = this.analyzer.terms;
     let end = 0;
     for (let t = 0; t < terms.limit; t++) {
       if (terms.names[t] === undefined) continue;
       const start = termStart[t] as number;
       const len = termLength[t] as number;
-      docs.set(postingDocs.subarray(start, start + len), end);
-      tfs.set(postingTfs.subarray(start, start + len), end);
+      for (let j = 0; j < 2 * len; j++) out[2 * end + j] = postings[2 * start + j] as number;
       termStart[t] = end;
       termCap[t] = len;
       end += len;
     }
-    this.postingDocs = docs;
-    this.postingTfs = tfs;
+    this.postings = out;
     this.arenaEnd = end;
     this.arenaGarbage = 0;
   }
@@ -649,7 +657,6 @@ export class InvertedIndex {
     this.termStart[t] = 0;
     this.termLength[t] = 0;
     this.termCap[t] = 0;
-    this.termDf[t] = 0;
     this.analyzer.releaseTerm(t);
   }
 

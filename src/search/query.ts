@@ -123,7 +123,7 @@ export function execute(
   const k = options.limit + 1; // one extra tells whether more follow
   const stats = { avgLengths: plan.avgLengths };
 
-  const { postingDocs, postingTfs, termStart, termLength } = index;
+  const { postings, termStart, termLength } = index;
   const terms = plan.terms
     .map(([term, weight, termIdf]) => {
       const id = index.termId(term);
@@ -162,7 +162,7 @@ export function execute(
       if (prune && surelyBelow(rest[i] as number, threshold)) break;
       const { start, end, scorer } = terms[i] as (typeof terms)[number];
       for (let j = start; j < end; j++) {
-        const doc = postingDocs[j] as number;
+        const doc = postings[2 * j] as number;
         const s = state[doc];
         if (s === REJECTED) continue;
         if (s !== CANDIDATE) {
@@ -179,7 +179,7 @@ export function execute(
         scores[doc] =
           (scores[doc] as number) +
           scorer.score(
-            postingTfs[j] as number,
+            postings[2 * j + 1] as number,
             keyLen[doc] as number,
             tagsLen[doc] as number,
             valueLen[doc] as number,
@@ -208,13 +208,13 @@ export function execute(
       const length = end - start;
       if (candidates.length * Math.log2(2 * length + 2) > length) {
         for (let j = start; j < end; j++) {
-          const doc = postingDocs[j] as number;
-          if (state[doc] === CANDIDATE) add(doc, postingTfs[j] as number);
+          const doc = postings[2 * j] as number;
+          if (state[doc] === CANDIDATE) add(doc, postings[2 * j + 1] as number);
         }
       } else {
         for (const doc of candidates) {
-          const at = findDoc(postingDocs, start, end, doc);
-          if (at >= 0) add(doc, postingTfs[at] as number);
+          const at = findDoc(postings, start, end, doc);
+          if (at >= 0) add(doc, postings[2 * at + 1] as number);
         }
       }
     }
@@ -241,13 +241,13 @@ export function listAll(index: InvertedIndex, filter: CompiledFilter, options: E
   return finish(top, options.limit);
 }
 
-/** Position of `doc` in the ascending `docs[start, end)`, or -1. */
-function findDoc(docs: Int32Array, start: number, end: number, doc: number): number {
+/** Pair index of `doc` in the (doc, tf) pairs `[start, end)` ascending by doc, or -1. */
+function findDoc(postings: Int32Array, start: number, end: number, doc: number): number {
   let lo = start;
   let hi = end - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const d = docs[mid] as number;
+    const d = postings[2 * mid] as number;
     if (d === doc) return mid;
     if (d < doc) lo = mid + 1;
     else hi = mid - 1;
