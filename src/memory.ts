@@ -36,6 +36,7 @@ import {
 import { refuseStoreFiles, resolveInsideProject } from "./paths.js";
 import { expiryOf, isExpired } from "./retention.js";
 import {
+  type IndexBuild,
   type SearchCursor,
   type SearchDoc,
   type SearchFilter,
@@ -100,8 +101,9 @@ export class MemoryBank {
     bank.store.observe({
       applied: (change) => {
         bank.semantic?.changed(change.kind, change.entry.namespace, change.entry.key);
-        if (!bank.index) return;
-        if (bank.config.performance.parallelIndexUpdate) {
+        if (!bank.index && !bank.indexBuild) return;
+        // While the index builds (from a snapshot of the store), changes wait and are applied after.
+        if (bank.indexBuild || bank.config.performance.parallelIndexUpdate) {
           // Deferred: the write path only records the change; the next search applies them all.
           bank.pendingIndex.set(`${change.entry.namespace}\u0000${change.entry.key}`, change);
           return;
@@ -110,20 +112,12 @@ export class MemoryBank {
       },
       // The first load builds the index below (in parallel); later resets come from recovery.
       reset: () => {
-        if (bank.index) bank.rebuildIndexSync();
+        if (bank.index || bank.indexBuild) bank.rebuildIndexSync();
         bank.semantic?.reset(bank.store.entries());
       },
     });
     await bank.store.open();
-    if (bank.config.indexing) {
-      // Worker threads cost more to start than a small index costs to build on this thread.
-      const parallel =
-        bank.config.batchtools.parallelIndexing && bank.store.size >= PARALLEL_BUILD_MIN_ENTRIES;
-      bank.index = await SearchIndex.build(
-        [...bank.store.entries()].map((e) => bank.toDoc(e)),
-        { parallel, cacheSize: bank.config.cacheSize },
-      );
-    }
+    if (bank.config.indexing) bank.startIndexBuild();
     if (bank.config.embeddings.enabled) {
       // Never blocks the start on the endpoint: entries are embedded in the background.
       bank.semantic = await SemanticIndex.open(
@@ -139,6 +133,71 @@ export class MemoryBank {
       );
     }
     return bank;
+  }
+
+  /** The index build running in the background since open(), until it is installed. */
+  private indexBuild: IndexBuild | undefined;
+
+  /**
+   * Builds the index in the background, in slices that yield to the event loop (and on worker
+   * threads with batchtools.parallelIndexing), so the server answers initialize, stores and
+   * key lookups as soon as the store is loaded. The build reads a snapshot of the entries;
+   * changes applied meanwhile wait in pendingIndex and are applied when it is installed.
+   */
+  private startIndexBuild(): void {
+    const entries = [...this.store.entries()];
+    // Worker threads cost more to start than a small index costs to build on this thread.
+    const parallel = this.config.batchtools.parallelIndexing && entries.length >= PARALLEL_BUILD_MIN_ENTRIES;
+    const build = SearchIndex.startBuild(
+      mapped(entries, (e) => this.toDoc(e)),
+      { parallel, cacheSize: this.config.cacheSize },
+    );
+    this.indexBuild = build;
+    build.ready.then(
+      (index) => {
+        if (this.indexBuild === build) this.installIndex(index);
+      },
+      (error: Error) => {
+        if (this.indexBuild !== build) return; // cancelled by a rebuild or close()
+        this.log(`index build failed (${error.message}); rebuilding on this thread`);
+        this.rebuildIndexSync();
+      },
+    );
+  }
+
+  private installIndex(index: SearchIndex): void {
+    this.indexBuild = undefined;
+    this.index = index;
+    this.flushIndex();
+  }
+
+  /**
+   * The complete index, finishing a background build on this thread first if one is still
+   * running (a synchronous reader cannot wait for it); undefined when indexing is off.
+   */
+  private ensureIndex(): SearchIndex | undefined {
+    if (this.indexBuild) this.installIndex(this.indexBuild.finishNow());
+    return this.index;
+  }
+
+  /** True while the search index is still being built in the background (see indexReady). */
+  get indexBuilding(): boolean {
+    return this.indexBuild !== undefined;
+  }
+
+  /**
+   * Resolves once the search index is complete (at once when it is, or when indexing is off).
+   * Callers that need the whole index without blocking the event loop await this.
+   */
+  async indexReady(): Promise<void> {
+    const build = this.indexBuild;
+    if (!build) return;
+    try {
+      const index = await build.ready;
+      if (this.indexBuild === build) this.installIndex(index);
+    } catch {
+      // Cancelled or failed: a rebuild has replaced it (see startIndexBuild).
+    }
   }
 
   /** Rebuilds the search index from the store (index-validate --repair). */
@@ -157,16 +216,20 @@ export class MemoryBank {
 
   /** Brings the index up to date with every applied change; called before each search. */
   private flushIndex(): void {
-    if (this.pendingIndex.size === 0) return;
+    // While the index builds, changes stay pending: installIndex applies them.
+    if (this.pendingIndex.size === 0 || !this.index) return;
     for (const change of this.pendingIndex.values()) this.applyToIndex(change);
     this.pendingIndex.clear();
   }
 
   private rebuildIndexSync(): void {
+    this.indexBuild?.cancel();
+    this.indexBuild = undefined;
     this.pendingIndex.clear();
-    const index = new SearchIndex({ cacheSize: this.config.cacheSize });
-    for (const e of this.store.entries()) index.upsert(this.toDoc(e));
-    this.index = index;
+    this.index = SearchIndex.startBuild(
+      mapped([...this.store.entries()], (e) => this.toDoc(e)),
+      { cacheSize: this.config.cacheSize },
+    ).finishNow();
   }
 
   private toDoc(e: Entry): SearchDoc {
@@ -183,6 +246,7 @@ export class MemoryBank {
   }
 
   get searchIndex(): SearchIndex | undefined {
+    this.ensureIndex();
     this.flushIndex();
     return this.index;
   }
@@ -362,9 +426,10 @@ export class MemoryBank {
         maxBytes,
       );
     }
-    if (this.index) {
+    const index = this.ensureIndex();
+    if (index) {
       this.flushIndex();
-      const found = this.index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
+      const found = index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
       return this.page(found.hits, found.hasMore, queryId, maxBytes, found.next?.plan);
     }
     return this.substringQuery(text, filter, limit, after, queryId, maxBytes);
@@ -377,6 +442,9 @@ export class MemoryBank {
    * to text ranking alone.
    */
   async search(input: QueryInput, options: ResponseOptions = {}): Promise<QueryOutput> {
+    // A ranked query that arrives while the index builds waits for it, without blocking others.
+    if (this.indexBuild && input.query?.trim() && input.key === undefined && input.keyPrefix === undefined)
+      await this.indexReady();
     const mode = input.mode ?? "hybrid";
     const semantic = this.semantic;
     const text = input.query?.trim() ?? "";
@@ -419,7 +487,7 @@ export class MemoryBank {
       const found = semantic.rank(vector, accept, q.limit, q.after);
       return this.page(found.hits, found.hasMore, q.queryId, q.maxBytes);
     }
-    const index = this.index;
+    const index = this.ensureIndex();
     if (!index) {
       const found = semantic.rank(vector, accept, q.limit, q.after);
       return this.page(found.hits, found.hasMore, q.queryId, q.maxBytes);
@@ -763,6 +831,8 @@ export class MemoryBank {
   // ---------------------------------------------------------------------------------------------
 
   async close(): Promise<void> {
+    this.indexBuild?.cancel();
+    this.indexBuild = undefined;
     await this.semantic?.close();
     await this.store.close();
   }
@@ -960,3 +1030,8 @@ function decodeCursor(
 }
 
 export { parseInput };
+
+/** `items` mapped lazily, one at a time (an index build reads its documents slice by slice). */
+function* mapped<T, U>(items: readonly T[], fn: (item: T) => U): Generator<U> {
+  for (const item of items) yield fn(item);
+}
