@@ -10,11 +10,21 @@
  *   node dist/bench/search-build.js --check /other/dist/src/search/index.js --n 20000
  *        # builds both and compares every answer of a query set (same results expected)
  *
+ *   node dist/bench/search-build.js --startup 100000 [--cli /other/dist/src/cli.js]
+ *        # a store of that many entries; times a stdio server from spawn to initialize, to a
+ *        # key lookup and to the first ranked query, then query p50
+ *
  * `--lib <path>` benchmarks another compiled copy of the library (e.g. a checkout of an older
  * commit) with the same corpus.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Entry } from "../src/model.js";
+import { writeSnapshot } from "../src/store/snapshot.js";
 
 interface Doc {
   namespace: string;
@@ -140,7 +150,7 @@ async function runOne(lib: Lib): Promise<Record<string, number | string>> {
   gc();
   const mem = process.memoryUsage();
   const heapMB = (mem.heapUsed - heapBefore) / 2 ** 20;
-  const externalMB = mem.external / 2 ** 20 + mem.arrayBuffers / 2 ** 20;
+  const externalMB = mem.arrayBuffers / 2 ** 20;
 
   const qs = queries(400);
   const times: number[] = [];
@@ -234,8 +244,96 @@ function compare(otherPath: string): void {
   }
 }
 
+/** A project whose store holds the corpus (generation-1 snapshot). */
+async function storeProject(n: number): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), "search-build-bench-"));
+  mkdirSync(path.join(dir, "memory"), { recursive: true });
+  writeFileSync(path.join(dir, "claude-flow.config.json"), "{}");
+  const stamp = new Date(1_700_000_000_000).toISOString();
+  function* entries(): Generator<Entry> {
+    for (const [i, d] of corpus(n).entries()) {
+      yield {
+        id: `id-${i}`,
+        key: d.key,
+        namespace: d.namespace,
+        value: d.value,
+        type: d.type as Entry["type"],
+        tags: d.tags,
+        metadata: {},
+        createdAt: stamp,
+        updatedAt: stamp,
+        version: 1,
+      };
+    }
+  }
+  await writeSnapshot(path.join(dir, "memory", "claude-flow-data.json"), 1, entries(), n, false);
+  writeFileSync(path.join(dir, "memory", "claude-flow-data.journal"), "");
+  return dir;
+}
+
+/** Spawns `serve`, then times initialize, a key lookup, the first ranked query and later ones. */
+async function startup(n: number, cli: string, dir: string): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, "serve"], { cwd: dir, stdio: ["pipe", "pipe", "inherit"] });
+  const waiting = new Map<number, (reply: unknown) => void>();
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const msg = JSON.parse(line) as { id?: number };
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg);
+  });
+  let id = 0;
+  const request = (method: string, params: unknown) =>
+    new Promise<unknown>((resolve) => {
+      waiting.set(++id, resolve);
+      child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
+    });
+  const tool = (name: string, args: unknown) => request("tools/call", { name, arguments: args });
+  await request("initialize", {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "search-build-bench", version: "1" },
+  });
+  const initMs = performance.now() - t0;
+  child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+  const docs = corpus(3);
+  await tool("memory_get", { key: docs[1]?.key, namespace: docs[1]?.namespace });
+  const getMs = performance.now() - t0;
+  await tool("memory_query", { query: `${word(30)} ${word(400)}`, limit: 10 });
+  const firstQueryMs = performance.now() - t0;
+  const times: number[] = [];
+  for (const text of queries(100)) {
+    const q0 = performance.now();
+    await tool("memory_query", { query: text, limit: 10 });
+    times.push(performance.now() - q0);
+  }
+  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  const rssKb = (key: string) =>
+    Number(/(\d+) kB/.exec(status.split("\n").find((l) => l.startsWith(key)) ?? "")?.[1]);
+  child.stdin.end();
+  await new Promise((r) => child.once("exit", r));
+  return {
+    n,
+    initMs: Math.round(initMs),
+    keyLookupMs: Math.round(getMs),
+    firstQueryMs: Math.round(firstQueryMs),
+    queryP50ms: Number(percentile(times, 0.5).toFixed(2)),
+    rssMB: Math.round(rssKb("VmRSS:") / 1024),
+    peakRssMB: Math.round(rssKb("VmHWM:") / 1024),
+  };
+}
+
 const checkPath = arg("check", "");
 const comparePath = arg("compare", "");
+const startupN = Number(arg("startup", "0"));
 if (checkPath !== "") await check(checkPath);
 else if (comparePath !== "") compare(comparePath);
-else console.log(JSON.stringify(await runOne(await load(arg("lib", ownLib)))));
+else if (startupN > 0) {
+  const dir = await storeProject(startupN);
+  try {
+    const clis = [fileURLToPath(new URL("../src/cli.js", import.meta.url)), arg("cli", "")].filter(Boolean);
+    for (let round = 0; round < Number(arg("rounds", "2")); round++) {
+      for (const cli of clis) console.log(cli, JSON.stringify(await startup(startupN, cli, dir)));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else console.log(JSON.stringify(await runOne(await load(arg("lib", ownLib)))));

@@ -92,12 +92,13 @@ export class ChunkWriter {
   }
 
   done(): BulkChunk {
+    // Chunks wait for the end of the build: keep no spare capacity meanwhile.
     return {
       firstDoc: this.firstDoc,
       docCount: this.docCount,
-      pairStart: this.pairStart.subarray(0, this.docCount + 1),
-      terms: this.terms.subarray(0, this.pairs),
-      tfs: this.tfs.subarray(0, this.pairs),
+      pairStart: this.pairStart.slice(0, this.docCount + 1),
+      terms: this.terms.slice(0, this.pairs),
+      tfs: this.tfs.slice(0, this.pairs),
     };
   }
 }
@@ -425,6 +426,7 @@ export class InvertedIndex {
 
   /** Ends a bulk build: releases words no live document holds, compacts if worthwhile. */
   finishBulk(): void {
+    this.trim();
     this.bulk = false;
     const a = this.analyzer;
     for (let s = 0; s < a.surfaces.limit; s++) {
@@ -435,6 +437,19 @@ export class InvertedIndex {
       if (a.terms.names[t] !== undefined && a.termInfo[4 * t + DF] === 0) this.releaseTerm(t);
     }
     this.maybeCompact();
+  }
+
+  /** Drops the spare capacity growable arrays accumulated (done once after a bulk build). */
+  private trim(): void {
+    this.analyzer.trim();
+    const words = this.analyzer.surfaces.limit;
+    const terms = this.analyzer.terms.limit;
+    this.surfaceSlot = this.surfaceSlot.slice(0, words);
+    this.termStart = this.termStart.slice(0, terms);
+    this.termLength = this.termLength.slice(0, terms);
+    this.termCap = this.termCap.slice(0, terms);
+    const room = this.docSurfacesEnd + (this.docSurfacesEnd >> 4);
+    if (this.docSurfaces.length > room) this.docSurfaces = this.docSurfaces.slice(0, room);
   }
 
   /** Abandons a bulk build: the index is left empty. */

@@ -152,7 +152,10 @@ export interface BuildOptions extends SearchIndexOptions {
    * worker script is not available. Default false.
    */
   parallel?: boolean;
-  /** Worker count with `parallel`. Default: cores minus one, at most 4. @example { workers: 2 } */
+  /**
+   * Worker count with `parallel`. Default: cores minus one, at most 4, and 0 (sequential) when
+   * that is below 2, where measurements showed no gain. @example { workers: 2 }
+   */
   workers?: number;
   /** Documents per chunk (the unit handed to a worker). Default 2000. */
   chunkSize?: number;
