@@ -193,7 +193,8 @@ async function check(otherPath: string): Promise<void> {
   const n = Number(arg("n", "20000"));
   const docs = corpus(n);
   const [mine, other] = await Promise.all([load(ownLib), load(otherPath)]);
-  const a = await mine.SearchIndex.build(docs, { parallel: arg("mode", "seq") === "par" });
+  const par = arg("mode", "seq") === "par";
+  const a = await mine.SearchIndex.build(docs, par ? { parallel: true, workers: 1 } : {});
   const b = await other.SearchIndex.build(docs);
   let compared = 0;
   const texts = [...queries(300), "retry service", "v12", `${word(5)}Servce`, `${word(40)}x ${word(7)}`];

@@ -234,36 +234,43 @@ export function grownInt32(a: Int32Array, size: number): Int32Array<ArrayBuffer>
   return b;
 }
 
-/** Surface id marking a stop word: never indexed. */
+/** Term of a stop word (never indexed). */
 export const STOP = -1;
+/** Term of a word not (or no longer) known as a token: resolved (stemmed) when next seen. */
+export const UNSET = -2;
+
+/** `Analyzer.info` has INFO numbers per word id w, at INFO * w + one of the offsets below. */
+export const INFO = 8;
+/** The word's term when it occurs as a token: the id of its stem (often itself), STOP or UNSET. */
+export const I_TERM = 0;
+/** Stamp of the last document analyzed that had the word as a token. */
+const I_SURFACE_STAMP = 1;
+/** Live documents containing the word as a token (kept by the index). */
+export const I_DOCS = 2;
+/** Stamp of the last document analyzed that had the word as a term, and its slot then. */
+export const I_TERM_STAMP = 3;
+const I_TERM_SLOT = 4;
+/** Live documents containing the word as a term: its document frequency (kept by the index). */
+export const I_DF = 5;
 
 /**
- * Turns documents into integer ids: every distinct surface word (a token before stemming)
- * and every distinct index term (a stem) is interned once, and the stem of a surface word is
- * computed once, when the word is first seen. Analyzing a document is then one map lookup
- * per token plus array writes; the result lands in reusable typed buffers (valid until the
- * next `analyze`). Stop words are interned up front and map to `STOP`.
+ * Turns documents into integer ids. Surface words (tokens before stemming) and index terms
+ * (stems) share one dictionary: most words are their own stem, so a token and its term are
+ * usually one id with one record — what a token needs is one hash-table slot and one 32-byte
+ * record (`info`), and the index's counters are in that record too, already cached when it
+ * counts. The stem of a word is computed once, when the word is first seen as a token.
+ * Analyzing a document is then one table probe per token plus array writes; the result lands
+ * in reusable typed buffers (valid until the next `analyze`). Stop words map to `STOP`.
  *
  * The index owns one analyzer (global ids); each build worker owns its own (local ids, sent
  * to the main thread as strings once and translated there).
  */
 export class Analyzer {
-  readonly surfaces = new WordTable();
-  readonly terms = new WordTable();
-  /**
-   * Per surface id s, four numbers side by side (what a token needs costs one cache miss,
-   * and the index's per-word counter is then already cached): the term id (`STOP` for stop
-   * words) at [4s], the stamp of the last document that had the word at [4s + 1], and the
-   * number of live documents containing it (kept by the index) at [4s + 2]. See `termOf`.
-   */
-  surfaceInfo = new Int32Array(4 * 1024);
-  /**
-   * Per term id t: the stamp of the last document that had it at [4t], its slot in
-   * `docTerms` then at [4t + 1], and its document frequency (kept by the index) at [4t + 2].
-   */
-  termInfo = new Int32Array(4 * 1024);
+  readonly words = new WordTable();
+  /** Per word id: see the I_* offsets. */
+  info = new Int32Array(INFO * 1024);
 
-  /** Distinct surface ids of the last analyzed document, in order of appearance. */
+  /** Distinct surface (token) word ids of the last analyzed document, in order of appearance. */
   docSurfaces = new Int32Array(256);
   surfaceCount = 0;
   /** Distinct term ids of the last analyzed document and their packed field frequencies. */
@@ -276,8 +283,8 @@ export class Analyzer {
   private stamp = 0;
   private field = 0;
   private readonly onToken = (token: string): void => {
-    const s = this.surfaces.get(token);
-    this.count(s === undefined ? this.newSurface(token, wordHash(token)) : s);
+    const w = this.words.get(token);
+    this.count(w === undefined ? this.addWord(detached(token), wordHash(token)) : w);
   };
   private readonly onRange = (
     text: string,
@@ -287,20 +294,21 @@ export class Analyzer {
     p0: number,
     p1: number,
   ): void => {
-    const s = this.surfaces.findRange(text, start, end, hash, p0, p1);
-    this.count(s >= 0 ? s : this.newSurface(text.slice(start, end).toLowerCase(), hash));
+    const w = this.words.findRange(text, start, end, hash, p0, p1);
+    this.count(w >= 0 ? w : this.addWord(detached(text.slice(start, end).toLowerCase()), hash));
   };
 
   constructor(stopWords: Iterable<string>) {
-    for (const w of stopWords) if (this.surfaces.get(w) === undefined) this.internSurface(w, STOP);
+    for (const w of stopWords) this.info[INFO * this.internWord(w) + I_TERM] = STOP;
   }
 
-  /** The term id of surface `s` (`STOP` for a stop word). */
-  termOf(s: number): number {
-    return this.surfaceInfo[4 * s] as number;
+  /** The term id of word `w` as a token (`STOP` for a stop word), stemming it if not known. */
+  termOf(w: number): number {
+    const t = this.info[INFO * w + I_TERM] as number;
+    return t === UNSET ? this.resolveTerm(w) : t;
   }
 
-  /** A stamp no term or surface carries yet (for marking words of one document). */
+  /** A stamp no word carries yet (for marking the words of one document). */
   newStamp(): number {
     return ++this.stamp;
   }
@@ -317,82 +325,69 @@ export class Analyzer {
     }
   }
 
-  /** The id of term `name`, interned if new. */
-  internTerm(name: string): number {
-    return this.terms.get(name) ?? this.addTerm(detached(name));
+  /** The id of word `name`, interned (term UNSET) if new. */
+  internWord(name: string): number {
+    return this.words.get(name) ?? this.addWord(detached(name), wordHash(name));
   }
 
-  /** The id of surface word `name` whose term is `term` (or STOP), interned if new. */
-  internSurface(name: string, term: number): number {
-    return this.surfaces.get(name) ?? this.addSurface(detached(name), wordHash(name), term);
+  releaseWord(w: number): void {
+    this.words.release(w);
+    this.info.fill(0, INFO * w, INFO * w + INFO);
   }
 
-  /** Drops spare capacity of the per-word arrays (after a bulk build). */
+  /** Drops spare capacity of the per-word array (after a bulk build). */
   trim(): void {
-    this.surfaceInfo = this.surfaceInfo.slice(0, 4 * this.surfaces.limit + 4);
-    this.termInfo = this.termInfo.slice(0, 4 * this.terms.limit + 4);
+    this.info = this.info.slice(0, INFO * this.words.limit + INFO);
   }
 
-  releaseSurface(id: number): void {
-    this.surfaces.release(id);
+  private addWord(name: string, hash: number): number {
+    const w = this.words.add(name, hash);
+    if (INFO * w + INFO > this.info.length) this.info = grownInt32(this.info, INFO * w + INFO);
+    const at = INFO * w;
+    this.info.fill(0, at, at + INFO);
+    this.info[at + I_TERM] = UNSET;
+    return w;
   }
 
-  releaseTerm(id: number): void {
-    this.terms.release(id);
-  }
-
-  /** A token seen for the first time: stem it once, for good. */
-  private newSurface(token: string, hash: number): number {
-    const name = detached(token);
+  private resolveTerm(w: number): number {
+    const name = this.words.names[w] as string;
     const stemmed = stem(name);
-    // Most words are their own stem: share the string.
-    const term = this.terms.get(stemmed) ?? this.addTerm(stemmed === name ? name : detached(stemmed));
-    return this.addSurface(name, hash, term);
-  }
-
-  private addTerm(name: string): number {
-    const t = this.terms.add(name);
-    if (4 * t + 3 >= this.termInfo.length) this.termInfo = grownInt32(this.termInfo, 4 * t + 4);
-    this.termInfo.fill(0, 4 * t, 4 * t + 4);
+    const t = stemmed === name ? w : this.internWord(stemmed);
+    this.info[INFO * w + I_TERM] = t;
     return t;
   }
 
-  private addSurface(name: string, hash: number, term: number): number {
-    const s = this.surfaces.add(name, hash);
-    if (4 * s + 3 >= this.surfaceInfo.length) this.surfaceInfo = grownInt32(this.surfaceInfo, 4 * s + 4);
-    this.surfaceInfo.fill(0, 4 * s, 4 * s + 4);
-    this.surfaceInfo[4 * s] = term;
-    return s;
-  }
-
-  /** Counts one occurrence of surface `s` in the current field. */
-  private count(s: number): void {
-    const info = this.surfaceInfo;
-    const t = info[4 * s] as number;
+  /** Counts one occurrence of word `w` as a token in the current field. */
+  private count(w: number): void {
+    let info = this.info;
+    let t = info[INFO * w + I_TERM] as number;
+    if (t === UNSET) {
+      t = this.resolveTerm(w);
+      info = this.info; // interning the stem may have grown it
+    }
     if (t === STOP) return;
     const field = this.field;
     this.lengths[field] = (this.lengths[field] as number) + 1;
     const stamp = this.stamp;
-    if (info[4 * s + 1] !== stamp) {
-      info[4 * s + 1] = stamp;
+    if (info[INFO * w + I_SURFACE_STAMP] !== stamp) {
+      info[INFO * w + I_SURFACE_STAMP] = stamp;
       if (this.surfaceCount === this.docSurfaces.length)
         this.docSurfaces = grownInt32(this.docSurfaces, this.surfaceCount + 1);
-      this.docSurfaces[this.surfaceCount++] = s;
+      this.docSurfaces[this.surfaceCount++] = w;
     }
-    const termInfo = this.termInfo;
     let slot: number;
-    if (termInfo[4 * t] !== stamp) {
-      termInfo[4 * t] = stamp;
+    if (info[INFO * t + I_TERM_STAMP] !== stamp) {
+      info[INFO * t + I_TERM_STAMP] = stamp;
       slot = this.termCount++;
       if (slot === this.docTerms.length) {
         this.docTerms = grownInt32(this.docTerms, slot + 1);
         this.docTfs = grownInt32(this.docTfs, slot + 1);
       }
-      termInfo[4 * t + 1] = slot;
+      info[INFO * t + I_TERM_SLOT] = slot;
       this.docTerms[slot] = t;
       this.docTfs[slot] = 0;
     } else {
-      slot = termInfo[4 * t + 1] as number;
+      slot = info[INFO * t + I_TERM_SLOT] as number;
     }
     this.docTfs[slot] = incrementTf(this.docTfs[slot] as number, field);
   }

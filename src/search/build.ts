@@ -22,7 +22,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { Analyzer, type FieldTexts, grownInt32, STOP } from "./analyze.js";
+import { Analyzer, type FieldTexts, grownInt32, I_TERM, INFO, STOP, UNSET } from "./analyze.js";
 import { type BulkChunk, ChunkWriter, type DocMeta, type InvertedIndex } from "./inverted.js";
 
 export type { FieldTexts } from "./analyze.js";
@@ -42,10 +42,9 @@ export interface WorkerReply {
   id: number;
   error?: string;
   /** Words (`\n`-separated) the worker interned since its previous reply; ids continue. */
-  newSurfaces: string;
-  /** Worker term id of each new surface word (`STOP` for stop words). */
-  newSurfaceTerms: Int32Array;
-  newTerms: string;
+  newWords: string;
+  /** Each new word's term as a token when known: a worker word id, `STOP` or `UNSET`. */
+  newWordTerms: Int32Array;
   /** Per document: key, tags, value token counts. */
   lengths: Int32Array;
   /** Document i's surface ids are `surfaces[surfaceStart[i], surfaceStart[i + 1])`. */
@@ -59,8 +58,7 @@ export interface WorkerReply {
 /** Worker side: analyzes chunks with a persistent worker-local dictionary. */
 export class ChunkAnalyzer {
   private readonly analyzer: Analyzer;
-  private sentSurfaces = 0;
-  private sentTerms = 0;
+  private sent = 0;
 
   constructor(stopWords: readonly string[]) {
     this.analyzer = new Analyzer(stopWords);
@@ -96,15 +94,14 @@ export class ChunkAnalyzer {
       np += a.termCount;
       pairStart[i + 1] = np;
     }
-    const surfaceLimit = a.surfaces.limit;
-    const termLimit = a.terms.limit;
+    const limit = a.words.limit;
+    const newWordTerms = new Int32Array(limit - this.sent);
+    for (let i = 0; i < newWordTerms.length; i++)
+      newWordTerms[i] = a.info[INFO * (this.sent + i) + I_TERM] as number;
     const reply: WorkerReply = {
       id: job.id,
-      newSurfaces: a.surfaces.names.slice(this.sentSurfaces, surfaceLimit).join("\n"),
-      newSurfaceTerms: Int32Array.from({ length: surfaceLimit - this.sentSurfaces }, (_, i) =>
-        a.termOf(this.sentSurfaces + i),
-      ),
-      newTerms: a.terms.names.slice(this.sentTerms, termLimit).join("\n"),
+      newWords: a.words.names.slice(this.sent, limit).join("\n"),
+      newWordTerms,
       lengths,
       surfaceStart,
       surfaces: surfaces.slice(0, ns),
@@ -112,8 +109,7 @@ export class ChunkAnalyzer {
       terms: terms.slice(0, np),
       tfs: tfs.slice(0, np),
     };
-    this.sentSurfaces = surfaceLimit;
-    this.sentTerms = termLimit;
+    this.sent = limit;
     return reply;
   }
 }
@@ -121,7 +117,7 @@ export class ChunkAnalyzer {
 /** The buffers of a reply, for a zero-copy transfer. */
 export function transferList(reply: WorkerReply): ArrayBuffer[] {
   return [
-    reply.newSurfaceTerms,
+    reply.newWordTerms,
     reply.lengths,
     reply.surfaceStart,
     reply.surfaces,
@@ -174,10 +170,8 @@ export interface BulkOptions {
 /** Translation from one worker's word ids to the index's. */
 interface WorkerState {
   worker: Worker;
-  surfaceIds: Int32Array;
-  surfaceCount: number;
-  termIds: Int32Array;
-  termCount: number;
+  wordIds: Int32Array;
+  wordCount: number;
   busy: number;
   failed: boolean;
 }
@@ -364,10 +358,8 @@ export class BulkBuilder<D> {
   private startWorker(script: URL, init: WorkerInit): void {
     const state: WorkerState = {
       worker: new Worker(script, { workerData: init }),
-      surfaceIds: new Int32Array(1024),
-      surfaceCount: 0,
-      termIds: new Int32Array(1024),
-      termCount: 0,
+      wordIds: new Int32Array(1024),
+      wordCount: 0,
       busy: 0,
       failed: false,
     };
@@ -390,10 +382,10 @@ export class BulkBuilder<D> {
     if (chunk === undefined) return;
     this.sent.delete(reply.id);
     this.translateWords(w, reply);
-    const { surfaceIds, termIds } = w;
+    const { wordIds } = w;
     const { surfaceStart, surfaces, pairStart, terms, lengths } = reply;
-    for (let k = 0; k < surfaces.length; k++) surfaces[k] = surfaceIds[surfaces[k] as number] as number;
-    for (let k = 0; k < terms.length; k++) terms[k] = termIds[terms[k] as number] as number;
+    for (let k = 0; k < surfaces.length; k++) surfaces[k] = wordIds[surfaces[k] as number] as number;
+    for (let k = 0; k < terms.length; k++) terms[k] = wordIds[terms[k] as number] as number;
     const n = pairStart.length - 1;
     for (let i = 0; i < n; i++) {
       this.inverted.commitForeign(
@@ -414,18 +406,18 @@ export class BulkBuilder<D> {
 
   private translateWords(w: WorkerState, reply: WorkerReply): void {
     const a = this.inverted.analyzer;
-    const newTerms = reply.newTerms === "" ? [] : reply.newTerms.split("\n");
-    w.termIds = grownInt32(w.termIds, w.termCount + newTerms.length);
-    for (const name of newTerms) w.termIds[w.termCount++] = a.internTerm(name);
-    const count = reply.newSurfaceTerms.length;
-    const newSurfaces = count === 0 ? [] : reply.newSurfaces.split("\n");
-    w.surfaceIds = grownInt32(w.surfaceIds, w.surfaceCount + count);
+    const count = reply.newWordTerms.length;
+    if (count === 0) return;
+    const names = reply.newWords.split("\n");
+    const base = w.wordCount;
+    w.wordIds = grownInt32(w.wordIds, base + count);
+    for (let i = 0; i < count; i++) w.wordIds[w.wordCount++] = a.internWord(names[i] as string);
+    // Terms the worker already knows save stemming here; unknown ones are stemmed when needed.
     for (let i = 0; i < count; i++) {
-      const t = reply.newSurfaceTerms[i] as number;
-      w.surfaceIds[w.surfaceCount++] = a.internSurface(
-        newSurfaces[i] as string,
-        t === STOP ? STOP : (w.termIds[t] as number),
-      );
+      const local = reply.newWordTerms[i] as number;
+      if (local === UNSET) continue;
+      const at = INFO * (w.wordIds[base + i] as number) + I_TERM;
+      if (a.info[at] === UNSET) a.info[at] = local === STOP ? STOP : (w.wordIds[local] as number);
     }
   }
 

@@ -22,7 +22,19 @@
  * - A bulk build (`beginBulk` … `finishBulk`) counts document frequencies first and lays
  *   every list out exactly once, contiguous and exactly sized (see `BulkChunk`).
  */
-import { Analyzer, FIELD_COUNT, type FieldTexts, grownInt32, STOP } from "./analyze.js";
+import {
+  Analyzer,
+  FIELD_COUNT,
+  type FieldTexts,
+  grownInt32,
+  I_DF,
+  I_DOCS,
+  I_TERM,
+  I_TERM_STAMP,
+  INFO,
+  STOP,
+  UNSET,
+} from "./analyze.js";
 
 /** The filterable facts about a document; `SearchDoc` minus its text. */
 export interface DocMeta {
@@ -108,9 +120,6 @@ const INITIAL_CAPACITY = 1024;
 const MIN_DEAD_TO_COMPACT = 1024;
 /** Arena holes below this many postings are not worth a compaction. */
 const MIN_ARENA_GARBAGE = 1 << 16;
-/** Offsets in the analyzer's info arrays: live documents per surface word, per term. */
-const DOCS = 2;
-const DF = 2;
 /** docSurfaceCount of a document admitted by a bulk build but not analyzed yet. */
 const PENDING = -1;
 
@@ -128,12 +137,16 @@ export class InvertedIndex {
   readonly analyzer: Analyzer;
 
   /*
-   * Per surface id: the listener's slot. (Live documents per word and per term are counted
-   * in the analyzer's info arrays, beside what analysis just touched: see `Analyzer`.)
+   * Per word id: the listener's slot. (Live documents per word as a token and as a term are
+   * counted in the analyzer's `info` records, beside what analysis just touched.)
    */
   private surfaceSlot = new Float64Array(1024);
+  /** Words that are the term of some live document. */
+  private terms = 0;
+  /** Words that may have become unused during a removal (scratch). */
+  private readonly released: number[] = [];
 
-  /** Per term id: the list's place in the arena. */
+  /** Per term (word) id: the list's place in the arena. */
   termStart = new Int32Array(1024);
   termLength = new Int32Array(1024);
   private termCap = new Int32Array(1024);
@@ -197,7 +210,7 @@ export class InvertedIndex {
 
   /** Number of distinct index terms in live documents. */
   get termCount(): number {
-    return this.analyzer.terms.size;
+    return this.terms;
   }
 
   /** One past the largest docNum in use: the size per-document scratch arrays must have. */
@@ -213,12 +226,13 @@ export class InvertedIndex {
 
   /** The id of an index term present in some live document, or undefined. */
   termId(term: string): number | undefined {
-    return this.analyzer.terms.get(term);
+    const id = this.analyzer.words.get(term);
+    return id !== undefined && (this.analyzer.info[INFO * id + I_DF] as number) > 0 ? id : undefined;
   }
 
   docFreq(term: string): number {
-    const id = this.analyzer.terms.get(term);
-    return id === undefined ? 0 : (this.analyzer.termInfo[4 * id + DF] as number);
+    const id = this.analyzer.words.get(term);
+    return id === undefined ? 0 : (this.analyzer.info[INFO * id + I_DF] as number);
   }
 
   docNumOf(namespace: string, key: string): number | undefined {
@@ -241,12 +255,9 @@ export class InvertedIndex {
     a.analyze(texts);
     this.fitWordColumns();
     this.commitSurfaces(doc, a.docSurfaces, 0, a.surfaceCount, a.lengths, 0);
-    const { docTerms, docTfs, termInfo } = a;
-    for (let i = 0; i < a.termCount; i++) {
-      const t = docTerms[i] as number;
-      termInfo[4 * t + DF] = (termInfo[4 * t + DF] as number) + 1;
-      this.append(t, doc, docTfs[i] as number);
-    }
+    const { docTerms, docTfs } = a;
+    this.countTerms(docTerms, 0, a.termCount);
+    for (let i = 0; i < a.termCount; i++) this.append(docTerms[i] as number, doc, docTfs[i] as number);
   }
 
   /** Removes the document if present; returns whether it was. */
@@ -267,25 +278,35 @@ export class InvertedIndex {
     if (count !== PENDING) {
       const a = this.analyzer;
       const mark = a.newStamp();
-      const { surfaceInfo, termInfo } = a;
+      const { info } = a;
+      const released = this.released;
       const start = this.docSurfaceStart[doc] as number;
       for (let i = start; i < start + count; i++) {
         const s = this.docSurfaces[i] as number;
-        const t = surfaceInfo[4 * s] as number;
-        const docs = (surfaceInfo[4 * s + DOCS] as number) - 1;
-        surfaceInfo[4 * s + DOCS] = docs;
+        const t = info[INFO * s + I_TERM] as number;
+        const docs = (info[INFO * s + I_DOCS] as number) - 1;
+        info[INFO * s + I_DOCS] = docs;
         if (docs === 0) {
-          this.listener?.removed(a.surfaces.names[s] as string, this.surfaceSlot[s] as number);
-          if (!this.bulk) a.releaseSurface(s);
+          this.listener?.removed(a.words.names[s] as string, this.surfaceSlot[s] as number);
+          // Stemming is not idempotent: an unused word's term may be released, so forget it.
+          info[INFO * s + I_TERM] = UNSET;
+          released.push(s);
         }
         // Several surface words of a document may share a term: count it once.
-        if (termInfo[4 * t] !== mark) {
-          termInfo[4 * t] = mark;
-          const df = (termInfo[4 * t + DF] as number) - 1;
-          termInfo[4 * t + DF] = df;
-          if (df === 0 && !this.bulk) this.releaseTerm(t);
+        if (info[INFO * t + I_TERM_STAMP] !== mark) {
+          info[INFO * t + I_TERM_STAMP] = mark;
+          const df = (info[INFO * t + I_DF] as number) - 1;
+          info[INFO * t + I_DF] = df;
+          if (df === 0) {
+            this.terms--;
+            released.push(t);
+          }
         }
       }
+      if (!this.bulk) {
+        for (const w of released) if (this.unused(w)) this.releaseWord(w);
+      }
+      released.length = 0;
       this.docSurfacesGarbage += count;
       for (let f = 0; f < FIELD_COUNT; f++) {
         this.totalLengths[f] =
@@ -336,12 +357,8 @@ export class InvertedIndex {
     a.analyze(texts);
     this.fitWordColumns();
     this.commitSurfaces(doc, a.docSurfaces, 0, a.surfaceCount, a.lengths, 0);
-    const { docTerms, termInfo } = a;
-    for (let i = 0; i < a.termCount; i++) {
-      const t = docTerms[i] as number;
-      termInfo[4 * t + DF] = (termInfo[4 * t + DF] as number) + 1;
-    }
-    out.push(docTerms, a.docTfs, a.termCount);
+    this.countTerms(a.docTerms, 0, a.termCount);
+    out.push(a.docTerms, a.docTfs, a.termCount);
   }
 
   /**
@@ -363,19 +380,13 @@ export class InvertedIndex {
     if (this.alive[doc] === 0) return;
     this.fitWordColumns();
     this.commitSurfaces(doc, surfaces, from, to - from, lengths, lengthsAt);
-    const { termInfo } = this.analyzer;
-    for (let i = termFrom; i < termTo; i++) {
-      const t = terms[i] as number;
-      termInfo[4 * t + DF] = (termInfo[4 * t + DF] as number) + 1;
-    }
+    this.countTerms(terms, termFrom, termTo);
   }
 
   /** Ensures per-word columns cover every id the analyzer handed out. */
   fitWordColumns(): void {
-    const a = this.analyzer;
-    const s = a.surfaces.limit;
-    if (s > this.surfaceSlot.length) this.surfaceSlot = grownFloat64(this.surfaceSlot, s);
-    const t = a.terms.limit;
+    const t = this.analyzer.words.limit;
+    if (t > this.surfaceSlot.length) this.surfaceSlot = grownFloat64(this.surfaceSlot, t);
     if (t > this.termStart.length) {
       this.termStart = grownInt32(this.termStart, t);
       this.termLength = grownInt32(this.termLength, t);
@@ -390,12 +401,12 @@ export class InvertedIndex {
    */
   layOutBulk(): (chunk: BulkChunk) => void {
     this.fitWordColumns();
-    const limit = this.analyzer.terms.limit;
+    const limit = this.analyzer.words.limit;
     const { termStart, termLength, termCap } = this;
-    const { termInfo } = this.analyzer;
+    const { info } = this.analyzer;
     let total = 0;
     for (let t = 0; t < limit; t++) {
-      const df = termInfo[4 * t + DF] as number;
+      const df = info[INFO * t + I_DF] as number;
       termStart[t] = total;
       termLength[t] = 0;
       termCap[t] = df;
@@ -429,12 +440,8 @@ export class InvertedIndex {
     this.trim();
     this.bulk = false;
     const a = this.analyzer;
-    for (let s = 0; s < a.surfaces.limit; s++) {
-      if (a.surfaces.names[s] !== undefined && a.termOf(s) !== STOP && a.surfaceInfo[4 * s + DOCS] === 0)
-        a.releaseSurface(s);
-    }
-    for (let t = 0; t < a.terms.limit; t++) {
-      if (a.terms.names[t] !== undefined && a.termInfo[4 * t + DF] === 0) this.releaseTerm(t);
+    for (let w = 0; w < a.words.limit; w++) {
+      if (a.words.names[w] !== undefined && this.unused(w)) this.releaseWord(w);
     }
     this.maybeCompact();
   }
@@ -442,12 +449,11 @@ export class InvertedIndex {
   /** Drops the spare capacity growable arrays accumulated (done once after a bulk build). */
   private trim(): void {
     this.analyzer.trim();
-    const words = this.analyzer.surfaces.limit;
-    const terms = this.analyzer.terms.limit;
+    const words = this.analyzer.words.limit;
     this.surfaceSlot = this.surfaceSlot.slice(0, words);
-    this.termStart = this.termStart.slice(0, terms);
-    this.termLength = this.termLength.slice(0, terms);
-    this.termCap = this.termCap.slice(0, terms);
+    this.termStart = this.termStart.slice(0, words);
+    this.termLength = this.termLength.slice(0, words);
+    this.termCap = this.termCap.slice(0, words);
     const room = this.docSurfacesEnd + (this.docSurfacesEnd >> 4);
     if (this.docSurfaces.length > room) this.docSurfaces = this.docSurfaces.slice(0, room);
   }
@@ -466,7 +472,7 @@ export class InvertedIndex {
     for (let doc = 0; doc < this.next; doc++) if (this.alive[doc] === 1) renumber[doc] = n++;
 
     const { postings, termStart, termLength } = this;
-    const terms = this.analyzer.terms;
+    const terms = this.analyzer.words;
     for (let t = 0; t < terms.limit; t++) {
       if (terms.names[t] === undefined) continue;
       const start = termStart[t] as number;
@@ -562,16 +568,17 @@ export class InvertedIndex {
     this.docSurfaceCount[doc] = count;
     const a = this.analyzer;
     const { docSurfaces } = this;
-    const { surfaceInfo } = a;
     for (let i = 0; i < count; i++) {
       const s = surfaces[from + i] as number;
       docSurfaces[start + i] = s;
-      const docs = surfaceInfo[4 * s + DOCS] as number;
-      surfaceInfo[4 * s + DOCS] = docs + 1;
-      if (docs === 0 && this.listener !== undefined) {
-        const name = a.surfaces.names[s] as string;
-        this.surfaceSlot[s] = this.listener.added(name, a.terms.names[a.termOf(s)] as string);
-      }
+      const docs = a.info[INFO * s + I_DOCS] as number;
+      a.info[INFO * s + I_DOCS] = docs + 1;
+      if (docs !== 0) continue;
+      // A counted word always knows its term (removal reads it). termOf may stem the word,
+      // and interning the stem may grow a.info: hence no cached reference to it here.
+      const term = a.termOf(s);
+      if (this.listener !== undefined)
+        this.surfaceSlot[s] = this.listener.added(a.words.names[s] as string, a.words.names[term] as string);
     }
     for (let f = 0; f < FIELD_COUNT; f++) {
       const len = lengths[lengthsAt + f] as number;
@@ -634,7 +641,7 @@ export class InvertedIndex {
     const size = Math.max(1024, Math.ceil(need * 1.5));
     const out = new Int32Array(2 * size);
     const { termStart, termLength, termCap, postings } = this;
-    const terms = this.analyzer.terms;
+    const terms = this.analyzer.words;
     let end = 0;
     for (let t = 0; t < terms.limit; t++) {
       if (terms.names[t] === undefined) continue;
@@ -667,12 +674,30 @@ export class InvertedIndex {
     this.docSurfacesGarbage = 0;
   }
 
-  private releaseTerm(t: number): void {
-    this.arenaGarbage += this.termCap[t] as number;
-    this.termStart[t] = 0;
-    this.termLength[t] = 0;
-    this.termCap[t] = 0;
-    this.analyzer.releaseTerm(t);
+  /** Counts documents for terms `terms[from, to)` of one new document. */
+  private countTerms(terms: Int32Array, from: number, to: number): void {
+    const { info } = this.analyzer;
+    for (let i = from; i < to; i++) {
+      const at = INFO * (terms[i] as number) + I_DF;
+      const df = info[at] as number;
+      if (df === 0) this.terms++;
+      info[at] = df + 1;
+    }
+  }
+
+  /** Whether word `w` is neither a token nor a term of any live document (nor a stop word). */
+  private unused(w: number): boolean {
+    const info = this.analyzer.info;
+    return info[INFO * w + I_DOCS] === 0 && info[INFO * w + I_DF] === 0 && info[INFO * w + I_TERM] !== STOP;
+  }
+
+  private releaseWord(w: number): void {
+    if (this.analyzer.words.names[w] === undefined) return;
+    this.arenaGarbage += this.termCap[w] as number;
+    this.termStart[w] = 0;
+    this.termLength[w] = 0;
+    this.termCap[w] = 0;
+    this.analyzer.releaseWord(w);
   }
 
   private grow(capacity: number): void {
