@@ -441,7 +441,12 @@ export class InvertedIndex {
     this.bulk = false;
     const a = this.analyzer;
     for (let w = 0; w < a.words.limit; w++) {
-      if (a.words.names[w] !== undefined && this.unused(w)) this.releaseWord(w);
+      if (a.words.names[w] === undefined) continue;
+      if (this.unused(w)) this.releaseWord(w);
+      // A word no live document has as a token (e.g. seen by a worker in a replaced document)
+      // must not keep a term link: that term may just have been released.
+      else if (a.info[INFO * w + I_DOCS] === 0 && a.info[INFO * w + I_TERM] !== STOP)
+        a.info[INFO * w + I_TERM] = UNSET;
     }
     this.maybeCompact();
   }
