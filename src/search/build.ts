@@ -200,6 +200,7 @@ export class BulkBuilder<D> {
   private readonly chunks: (BulkChunk | undefined)[] = [];
   private writer: ChunkWriter | undefined;
   private writerId = -1;
+  private lastPairs = 4096;
   private nextChunk = 0;
   private readonly sent = new Map<number, SentChunk>();
   private readonly workers: WorkerState[] = [];
@@ -279,7 +280,8 @@ export class BulkBuilder<D> {
     const d = this.inverted.admitBulk(meta);
     this.admitted++;
     if (this.writer === undefined) {
-      this.writer = new ChunkWriter(d, this.options.chunkSize);
+      // Sized like the previous chunk (plus room) so its buffers rarely grow.
+      this.writer = new ChunkWriter(d, this.options.chunkSize, this.lastPairs + (this.lastPairs >> 3));
       this.writerId = this.nextChunk++;
     }
     this.inverted.analyzeAdmitted(d, texts, this.writer);
@@ -303,6 +305,7 @@ export class BulkBuilder<D> {
 
   private closeWriter(): void {
     if (this.writer === undefined) return;
+    this.lastPairs = Math.max(this.lastPairs, this.writer.pairs);
     this.chunks[this.writerId] = this.writer.done();
     this.writer = undefined;
   }

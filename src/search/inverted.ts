@@ -69,16 +69,20 @@ export interface BulkChunk {
 /** Collects a `BulkChunk` from analyzed documents on the main thread. */
 export class ChunkWriter {
   readonly pairStart: Int32Array;
-  terms = new Int32Array(4096);
-  tfs = new Int32Array(4096);
+  terms: Int32Array;
+  tfs: Int32Array;
   pairs = 0;
   docCount = 0;
 
+  /** `expectedPairs`: a guess (e.g. the previous chunk's) that saves growing the buffers. */
   constructor(
     readonly firstDoc: number,
     capacity: number,
+    expectedPairs = 4096,
   ) {
     this.pairStart = new Int32Array(capacity + 1);
+    this.terms = new Int32Array(Math.max(64, expectedPairs));
+    this.tfs = new Int32Array(Math.max(64, expectedPairs));
   }
 
   /** Appends the pairs of the next document. */
