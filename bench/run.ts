@@ -160,8 +160,14 @@ function targetsSection(
   row("store p50 <= 1 ms over stdio at 100k", s100k?.stdio.store.p50, (v) => v <= 1, ms);
   row("two-word text query p50 <= 2 ms over stdio at 100k", s100k?.stdio.text.p50, (v) => v <= 2, ms);
   row(
-    "start-up <= 1 s at 100k (spawn to initialize, load + index)",
+    "start-up <= 1 s at 100k (spawn to initialize: store loaded; the index builds in the background)",
     s100k?.stdio.startMs,
+    (v) => v <= 1000,
+    ms,
+  );
+  row(
+    "start-up <= 1 s at 100k, counting the index (spawn to first ranked query answered)",
+    s100k?.stdio.readyMs,
     (v) => v <= 1000,
     ms,
   );
@@ -202,10 +208,11 @@ function targetsSection(
     (v) => v >= 50,
     x,
   );
-  row("1M entries load (store + index) <= 10 s, in-process", s1m?.inproc.openMs, (v) => v <= 10_000, ms);
+  row("1M entries load (store, answering) <= 10 s, in-process", s1m?.inproc.openMs, (v) => v <= 10_000, ms);
+  row("1M entries load (store + index) <= 10 s, in-process", s1m?.inproc.indexMs, (v) => v <= 10_000, ms);
   row(
-    "1M entries within 2 GB RSS (server after start-up)",
-    s1m?.stdio.rss,
+    "1M entries within 2 GB RSS (server peak, index built)",
+    s1m?.stdio.peak,
     (v) => v <= 2 * 2 ** 30,
     (v) => `${(v / 2 ** 30).toFixed(2)} GiB`,
   );

@@ -17,6 +17,7 @@
  * `--lib <path>` benchmarks another compiled copy of the library (e.g. a checkout of an older
  * commit) with the same corpus.
  */
+
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Entry } from "../src/model.js";
 import { writeSnapshot } from "../src/store/snapshot.js";
+import { mulberry32 } from "./lib/random.js";
 
 interface Doc {
   namespace: string;
@@ -50,17 +52,6 @@ const args = process.argv.slice(2);
 function arg(name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && i + 1 < args.length ? (args[i + 1] as string) : fallback;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ONSETS = "b c d f g h j k l m n p r s t v w z br cr dr gr pl st tr sh ch th".split(" ");

@@ -233,16 +233,7 @@ export class MemoryBank {
   }
 
   private toDoc(e: Entry): SearchDoc {
-    const expiresAt = expiryOf(e, this.config);
-    return {
-      namespace: e.namespace,
-      key: e.key,
-      value: e.value,
-      tags: e.tags,
-      type: e.type,
-      updatedAt: Date.parse(e.updatedAt),
-      ...(expiresAt !== undefined ? { expiresAt } : {}),
-    };
+    return toSearchDoc(e, this.config);
   }
 
   get searchIndex(): SearchIndex | undefined {
@@ -330,8 +321,14 @@ export class MemoryBank {
       }
     }
     const ttlMs = input.ttl !== undefined ? ttlToMs(input.ttl) : undefined;
-    // Store the value as it round-trips through JSON, so what is read back is what was stored.
-    return { input, namespace, value: JSON.parse(json), tags, ttlMs };
+    // The value is stored as it round-trips through JSON, so what is read back is what was stored
+    // (undefined members dropped, dates as strings, NaN as null); strings, booleans and finite
+    // numbers already are their own JSON, and skipping the parse matters for large batches.
+    const v = input.value;
+    const plain =
+      typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+    const value = plain ? v : JSON.parse(json);
+    return { input, namespace, value, tags, ttlMs };
   }
 
   private applyStore(tx: TxView, p: Prepared, onConflict: OnConflict): ApplyResult {
@@ -836,6 +833,20 @@ export class MemoryBank {
     await this.semantic?.close();
     await this.store.close();
   }
+}
+
+/** What the search index sees of an entry; expiry resolved from its TTL or its namespace's retention. */
+export function toSearchDoc(e: Entry, config?: MemoryConfig): SearchDoc {
+  const expiresAt = config ? expiryOf(e, config) : e.expiresAt ? Date.parse(e.expiresAt) : undefined;
+  return {
+    namespace: e.namespace,
+    key: e.key,
+    value: e.value,
+    tags: e.tags,
+    type: e.type,
+    updatedAt: Date.parse(e.updatedAt),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
 }
 
 /** Default ceiling on the JSON of one query's results; see `page()`. */

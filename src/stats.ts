@@ -67,6 +67,9 @@ export async function collectStats(bank: MemoryBank, input: StatsInput = {}): Pr
     listSessions(files.sessions),
   ]);
   const status = bank.store.status();
+  // Waits for a background index build without blocking other requests (reading searchIndex
+  // directly would finish the build synchronously).
+  if (bank.config.indexing) await bank.indexReady();
   const cache = bank.cacheStats;
   const lookups = cache.hits + cache.misses;
   const lastCompaction = status.lastCompaction ?? (await snapshotTime(files.snapshot));

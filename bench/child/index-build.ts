@@ -5,6 +5,7 @@
  *   node dist/bench/child/index-build.js '{"n":100000,"rounds":2}'
  */
 
+import { toSearchDoc } from "../../src/memory.js";
 import { defaultWorkerCount } from "../../src/search/build.js";
 import type { SearchDoc } from "../../src/search/index.js";
 import { SearchIndex } from "../../src/search/index.js";
@@ -14,17 +15,7 @@ const args = JSON.parse(process.argv[2] ?? "{}") as { n: number; rounds: number 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 const docs: SearchDoc[] = [];
-for (let i = 0; i < args.n; i++) {
-  const e = entryOf(i);
-  docs.push({
-    namespace: e.namespace,
-    key: e.key,
-    value: e.value,
-    tags: e.tags,
-    type: e.type,
-    updatedAt: Date.parse(e.updatedAt),
-  });
-}
+for (let i = 0; i < args.n; i++) docs.push(toSearchDoc(entryOf(i)));
 
 const sequential: number[] = [];
 const parallel: number[] = [];

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { resolveConfig } from "../../src/config.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank, toSearchDoc } from "../../src/memory.js";
 import { DEFAULT_STOP_WORDS, SearchIndex } from "../../src/search/index.js";
 import { buildCorpus } from "./corpus.js";
 import { rng } from "./queries.js";
@@ -82,19 +82,13 @@ async function main(): Promise<void> {
   for (const parallel of [false, true]) {
     const t0 = performance.now();
     const bank = await MemoryBank.open(config(parallel), { log: () => {} });
+    await bank.indexReady();
     const t1 = performance.now();
     rows.push(
       `| MemoryBank.open, parallelIndexing ${parallel ? "on" : "off"} (store load + index build) | ${ms(t1 - t0)} |`,
     );
     if (!parallel) {
-      const docs = [...bank.store.entries()].map((e) => ({
-        namespace: e.namespace,
-        key: e.key,
-        value: e.value,
-        tags: e.tags,
-        type: e.type,
-        updatedAt: Date.parse(e.updatedAt),
-      }));
+      const docs = [...bank.store.entries()].map((e) => toSearchDoc(e));
       for (const par of [false, true]) {
         const b0 = performance.now();
         await SearchIndex.build(docs, { parallel: par });

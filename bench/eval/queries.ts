@@ -11,7 +11,11 @@
  * Typos: seeded random edits (substitute, delete, transpose, insert), one per word of 5+
  * letters with probability 0.5, at least one per query.
  */
+import { mulberry32 } from "../lib/random.js";
 import type { EvalDoc } from "./corpus.js";
+
+/** The evaluation's seeded random source. */
+export const rng = mulberry32;
 
 export interface EvalQuery {
   id: string;
@@ -19,18 +23,6 @@ export interface EvalQuery {
   /** Keys that count as a correct answer. */
   relevant: string[];
   kind: "name" | "gist" | "hand";
-}
-
-/** mulberry32: a small seeded PRNG, so every run generates the same queries and typos. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const STOP = new Set(

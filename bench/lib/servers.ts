@@ -24,8 +24,10 @@ export const PEER_ENTRY = path.join(
 export interface Running {
   client: Client;
   pid: number;
-  /** Spawn to "initialize" answered: process start, module load, store load and index build. */
+  /** Spawn to "initialize" answered: process start, module load and store load. */
   startMs: number;
+  /** performance.now() when the process was spawned. */
+  spawnedAt: number;
   stderr: () => string;
   call: (name: string, args: Record<string, unknown>) => Promise<CallToolResult>;
   /** Closes stdin and waits for the process to exit (a clean shutdown may compact the store). */
@@ -59,6 +61,7 @@ async function start(
     client,
     pid,
     startMs,
+    spawnedAt: t0,
     stderr: () => err,
     call: async (name, args) => {
       const r = (await client.callTool({ name, arguments: args }, undefined, {

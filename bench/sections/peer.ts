@@ -150,7 +150,7 @@ export async function peerSection(ws: Workspace, plan: PeerPlan, log: (m: string
       },
       {
         title:
-          "Start-up: spawn until `initialize` is answered (includes loading the file; ours also builds the search index)",
+          "Start-up: spawn until `initialize` is answered (includes loading the file; ours builds its search index in the background after that)",
         headers: [
           "N",
           "peer start-up",
@@ -165,7 +165,7 @@ export async function peerSection(ws: Workspace, plan: PeerPlan, log: (m: string
     notes: [
       "Ours fsyncs the journal before every acknowledgement; the peer does not fsync at all (it writes a temp file and renames it), so durability favours ours.",
       "The peer reads and parses its whole file on every call and rewrites it on every write, so its cost grows linearly with N; `search_nodes` also returns every match (unbounded), ours returns the 10 best by BM25.",
-      "The peer's start-up is lazy (it reads the file on the first call), ours loads and indexes everything before answering `initialize`.",
+      "The peer's start-up is lazy (it reads the file on the first call); ours loads the store before answering `initialize` and builds the search index in the background (ranked queries wait for it).",
     ],
   };
   return { section, chart, results };
