@@ -16,6 +16,16 @@ export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: DIR_MODE });
 }
 
+/**
+ * The store's own directory holds private data even when something else created it (a git
+ * checkout makes `memory/` 0755): tighten it to 0700. Best effort: a directory we do not own
+ * keeps its mode, and the files inside are 0600 regardless.
+ */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await ensureDir(dir);
+  await chmod(dir, DIR_MODE).catch(() => {});
+}
+
 export function ensureDirSync(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
 }

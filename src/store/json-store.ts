@@ -39,7 +39,15 @@ import type {
   WriteOptions,
 } from "./backend.js";
 import { backupNames, listBackups, preserveSnapshot, pruneBackups } from "./backups.js";
-import { ensureDir, ensureDirSync, FILE_MODE, fsyncDir, sweepDeadTempFiles, tempPathFor } from "./files.js";
+import {
+  ensureDir,
+  ensureDirSync,
+  ensurePrivateDir,
+  FILE_MODE,
+  fsyncDir,
+  sweepDeadTempFiles,
+  tempPathFor,
+} from "./files.js";
 import {
   encodeLine,
   type JournalRecord,
@@ -151,7 +159,7 @@ export class JsonStore implements Backend {
   }
 
   async open(): Promise<void> {
-    await ensureDir(path.dirname(this.dataPath));
+    await ensurePrivateDir(path.dirname(this.dataPath));
     sweepLockLeftovers(this.dataPath);
     const swept = sweepDeadTempFiles(path.dirname(this.dataPath));
     if (swept) this.log(`removed ${swept} unfinished temp file(s) left by processes that died mid-write`);

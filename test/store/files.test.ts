@@ -1,6 +1,14 @@
 /** Durable file primitives: atomic writes leave 0600 files, and dead writers' temp files are swept. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sweepDeadTempFiles, writeFileAtomic } from "../../src/store/files.js";
@@ -45,6 +53,18 @@ describe("files", () => {
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
     expect(sweepDeadTempFiles(mem)).toBe(0);
+    await store.close();
+  });
+
+  it("a store tightens its directory to 0700 even when something else created it wider", async () => {
+    const dir = tempProject();
+    dirs.push(dir);
+    const mem = path.join(dir, "memory");
+    mkdirSync(mem, { mode: 0o755 });
+    chmodSync(mem, 0o755);
+    const store = new JsonStore({ dataPath: path.join(mem, "claude-flow-data.json"), log: () => {} });
+    await store.open();
+    expect(statSync(mem).mode & 0o777).toBe(0o700);
     await store.close();
   });
 });
