@@ -14,6 +14,7 @@ import { z } from "zod";
 import { batchCounters } from "./batch.js";
 import { type MemoryConfig, retentionMs } from "./config.js";
 import type { ProcessInfo } from "./model.js";
+import { isProcessAlive } from "./pid.js";
 import { ensureDir, writeFileAtomic } from "./store/files.js";
 
 /** Upper bounds (ms) of the latency histogram buckets; one more bucket counts everything slower. */
@@ -289,21 +290,10 @@ export async function listSessions(dir: string): Promise<{ sessions: ListedSessi
 
 function statusOf(record: SessionRecord, host: string): SessionStatus {
   if (record.endedAt) return "ended";
-  if (record.host === host) return pidAlive(record.pid) ? "alive" : "stale";
+  if (record.host === host) return isProcessAlive(record.pid) ? "alive" : "stale";
   // Another machine sharing the directory: its pid means nothing here, so trust the heartbeat.
   const silentFor = Date.now() - Date.parse(record.lastSeen);
   return silentFor <= record.intervalMs * 3 ? "alive" : "stale";
-}
-
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

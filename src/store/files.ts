@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { constants, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { chmod, type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { isProcessAlive } from "../pid.js";
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
@@ -115,18 +116,9 @@ export function sweepDeadTempFiles(dir: string): number {
   let removed = 0;
   for (const name of names) {
     const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
-    if (!m || processAlive(Number(m[1]))) continue;
+    if (!m || isProcessAlive(Number(m[1]))) continue;
     rmSync(path.join(dir, name), { force: true });
     removed++;
   }
   return removed;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -15,6 +15,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { MemoryError } from "../errors.js";
+import { isProcessAlive } from "../pid.js";
 
 export interface LockOptions {
   staleMs: number;
@@ -121,7 +122,8 @@ function breakIfOwnerDead(file: string, log?: (m: string) => void): boolean {
     return false;
   }
   const owner = parseOwner(text);
-  if (!owner || owner.host !== hostname() || owner.pid === process.pid || isAlive(owner.pid)) return false;
+  // isProcessAlive counts this process as alive: we never break our own lock.
+  if (!owner || owner.host !== hostname() || isProcessAlive(owner.pid)) return false;
   // Move the lock aside, then check it is still the dead holder's: a plain unlink could take away
   // a lock that a live process got in the meantime.
   const aside = `${p}.dead-${process.pid}-${Date.now()}`;
@@ -149,15 +151,6 @@ function breakIfOwnerDead(file: string, log?: (m: string) => void): boolean {
   return true;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export async function isLocked(file: string, staleMs: number): Promise<boolean> {
   return lockfile.check(file, { realpath: false, stale: staleMs });
 }
@@ -178,7 +171,7 @@ export function sweepLockLeftovers(file: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(new|old|dead)-(\d+)-/.exec(name.slice(prefix.length));
-    if (!m || isAlive(Number(m[2]))) continue;
+    if (!m || isProcessAlive(Number(m[2]))) continue;
     rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }
