@@ -616,13 +616,8 @@ export class MemoryBank {
         hits.push({ namespace: ns, key: e.key, score });
       }
     }
-    hits.sort(compareHits);
-    let start = 0;
-    if (after) {
-      while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
-    }
-    const page = hits.slice(start, start + limit);
-    return this.page(page, start + limit < hits.length, queryId, maxBytes);
+    const { page, hasMore } = pageAfter(hits, after, limit);
+    return this.page(page, hasMore, queryId, maxBytes);
   }
 
   /** With memory.indexing off: a plain scan that counts query words found in key, value and tags. */
@@ -644,11 +639,8 @@ export class MemoryBank {
         if (score > 0) hits.push({ namespace: ns, key: e.key, score });
       }
     }
-    hits.sort(compareHits);
-    let start = 0;
-    if (after)
-      while (start < hits.length && compareHits(hits[start] as (typeof hits)[number], after) <= 0) start++;
-    return this.page(hits.slice(start, start + limit), start + limit < hits.length, queryId, maxBytes);
+    const { page, hasMore } = pageAfter(hits, after, limit);
+    return this.page(page, hasMore, queryId, maxBytes);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -931,6 +923,18 @@ function passes(e: Entry, f: SearchFilter, config: MemoryConfig): boolean {
     if (f.until !== undefined && t > f.until) return false;
   }
   return f.includeExpired || !isExpired(e, config, f.now);
+}
+
+/** Sorts scan hits into the cursor order and takes the page that follows `after`. */
+function pageAfter<H extends { score: number; namespace: string; key: string }>(
+  hits: H[],
+  after: SearchCursor | undefined,
+  limit: number,
+): { page: H[]; hasMore: boolean } {
+  hits.sort(compareHits);
+  let start = 0;
+  if (after) while (start < hits.length && compareHits(hits[start] as H, after) <= 0) start++;
+  return { page: hits.slice(start, start + limit), hasMore: start + limit < hits.length };
 }
 
 function compareHits(a: { score: number; namespace: string; key: string }, b: SearchCursor): number {
