@@ -258,7 +258,7 @@ async function storeProject(n: number): Promise<string> {
       };
     }
   }
-  await writeSnapshot(path.join(dir, "memory", "claude-flow-data.json"), 1, entries(), n, false);
+  await writeSnapshot(path.join(dir, "memory", "claude-flow-data.json"), 1, entries(), n, { fsync: false });
   writeFileSync(path.join(dir, "memory", "claude-flow-data.journal"), "");
   return dir;
 }

@@ -74,6 +74,13 @@ export async function concurrentExport(
       `backup ${parsed.error.issues[0]?.message ?? "name is invalid"}`.replace("namespace", "name"),
     );
   }
+  const base = path.basename(bank.dataPath).replace(/\.json$/, "");
+  if (name.startsWith(`${base}.`)) {
+    throw new MemoryError(
+      "INVALID_INPUT",
+      `backup name '${name}' is reserved for the store's own backups (compaction names its files '${base}.<generation>.json' and '.journal' in the same folder): choose a name that does not start with '${base}.'`,
+    );
+  }
   const dir = backupFolder(bank, name);
   if (existsSync(dir)) {
     throw new MemoryError(

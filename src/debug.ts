@@ -59,7 +59,7 @@ export async function debugInfo(
       generation: status.generation,
       journalBytes: status.journalBytes,
       journalRecords: status.journalRecords,
-      lockHeld: await isLocked(bank.dataPath, bank.config.store.lockStaleMs).catch(() => false),
+      lockHeld: isLocked(bank.dataPath),
       problems: status.problems,
     },
     processes: shown.map(toProcessInfo),

@@ -214,7 +214,8 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 const EXPORT_HEADER =
   /^\{"format":"memory-bank-export","version":\d+,"exportedAt":"[^"]*","count":\d+,"entries":\[$/;
-const SNAPSHOT_HEADER = /^\{"format":\d+,"generation":\d+,"count":\d+,"entries":\[$/;
+const SNAPSHOT_HEADER =
+  /^\{"format":\d+,"generation":\d+,"count":\d+(?:,"folded":\{"gen":\d+,"bytes":\d+\})?(?:,"ck":"[0-9a-f]{8}")?,"entries":\[$/;
 
 /** Looks at the start of the file to tell whether it can be streamed line by line. */
 async function lineLayout(file: string, wanted: ImportFormat): Promise<LineLayout | undefined> {

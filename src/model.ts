@@ -495,6 +495,9 @@ export const StatsOutputShape = {
     generation: z.number().int(),
     journalRecords: z.number().int(),
     lastCompaction: IsoDate.optional(),
+    problems: z
+      .array(z.object({ at: IsoDate, kind: z.string(), detail: z.string() }))
+      .describe("damage and lock trouble this process noticed (damaged lines set aside, recoveries, ...)"),
   }),
   processes: z.array(ProcessInfoSchema).describe("processes using the store now"),
 };

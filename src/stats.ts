@@ -92,6 +92,7 @@ export async function collectStats(bank: MemoryBank, input: StatsInput = {}): Pr
     store: {
       generation: status.generation,
       journalRecords: status.journalRecords,
+      problems: status.problems,
       ...(lastCompaction ? { lastCompaction } : {}),
     },
     processes: listed.sessions.filter((s) => s.status === "alive").map(toProcessInfo),

@@ -49,7 +49,13 @@ export async function connect(
     err += d.toString();
   });
   const client = new Client({ name: "memory-bank-test", version: "1.0.0" });
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    // A server that refuses to start says why on stderr: make that the test's failure message.
+    await new Promise((r) => setTimeout(r, 100));
+    throw new Error(`the server did not start (${(error as Error).message}); its stderr:\n${err}`);
+  }
   return {
     client,
     transport,

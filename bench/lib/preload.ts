@@ -73,7 +73,7 @@ export class Workspace {
     function* entries(): Generator<Entry> {
       for (let i = 0; i < n; i++) yield entryOf(i, namespaces[i % namespaces.length]);
     }
-    await writeSnapshot(file, 1, entries(), n, false);
+    await writeSnapshot(file, 1, entries(), n, { fsync: false });
     this.templates.set(key, file);
     return file;
   }

@@ -37,7 +37,13 @@ export interface CompactResult {
 
 export interface StoreProblem {
   at: string;
-  kind: "corrupt-line" | "torn-tail" | "recovered-snapshot" | "lock-compromised" | "journal-missing";
+  kind:
+    | "corrupt-line"
+    | "corrupt-entry"
+    | "torn-tail"
+    | "recovered-snapshot"
+    | "lock-compromised"
+    | "journal-missing";
   detail: string;
 }
 

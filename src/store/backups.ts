@@ -4,6 +4,7 @@
  * folded on top of it. Replaying journal `gen` over snapshot `gen` gives generation `gen + 1`, which
  * is what recovery from a corrupt snapshot needs.
  */
+import { type Dirent, readdirSync } from "node:fs";
 import { copyFile, link, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ensureDir, fsyncDir } from "./files.js";
@@ -43,22 +44,37 @@ export async function archiveJournal(journal: string, target: string): Promise<b
 }
 
 export async function listBackups(backupDir: string, base: string): Promise<BackupSet[]> {
-  let names: string[];
+  let names: Dirent[];
   try {
-    names = await readdir(backupDir);
+    names = await readdir(backupDir, { withFileTypes: true });
   } catch {
     return [];
   }
+  return backupSets(backupDir, base, names);
+}
+
+export function listBackupsSync(backupDir: string, base: string): BackupSet[] {
+  let names: Dirent[];
+  try {
+    names = readdirSync(backupDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return backupSets(backupDir, base, names);
+}
+
+/** Compaction's files among a directory listing. Only regular files count: a folder of the same name is not a backup. */
+function backupSets(backupDir: string, base: string, names: Dirent[]): BackupSet[] {
   const byGen = new Map<number, BackupSet>();
   const prefix = `${base}.`;
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)\.(json|journal)$/.exec(name.slice(prefix.length));
+  for (const d of names) {
+    if (!d.isFile() || !d.name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.(json|journal)$/.exec(d.name.slice(prefix.length));
     if (!m) continue;
     const generation = Number(m[1]);
     const set = byGen.get(generation) ?? { generation };
-    if (m[2] === "json") set.snapshot = path.join(backupDir, name);
-    else set.journal = path.join(backupDir, name);
+    if (m[2] === "json") set.snapshot = path.join(backupDir, d.name);
+    else set.journal = path.join(backupDir, d.name);
     byGen.set(generation, set);
   }
   return [...byGen.values()].sort((a, b) => a.generation - b.generation);
@@ -66,10 +82,13 @@ export async function listBackups(backupDir: string, base: string): Promise<Back
 
 /**
  * Keeps the newest `keep` snapshot backups. A journal is kept as long as any kept snapshot is
- * older than it, since recovery from that snapshot replays every journal after it.
+ * older than it, since recovery from that snapshot replays every journal after it. The newest
+ * journal is always kept, whatever `keep` says: the current snapshot names how much of it it
+ * folded, and a late writer's lines after that are read from it (see JsonStore.carryForward).
  */
 export async function pruneBackups(backupDir: string, base: string, keep: number): Promise<number> {
   const sets = await listBackups(backupDir, base);
+  const newestJournal = sets.filter((s) => s.journal).at(-1)?.journal;
   const withSnapshot = sets.filter((s) => s.snapshot);
   const oldestKept =
     withSnapshot.length > keep ? withSnapshot[withSnapshot.length - keep]?.generation : undefined;
@@ -79,7 +98,7 @@ export async function pruneBackups(backupDir: string, base: string, keep: number
   for (const set of sets) {
     if (set.generation >= cutoff) continue;
     for (const file of [set.snapshot, set.journal]) {
-      if (!file) continue;
+      if (!file || file === newestJournal) continue;
       await rm(file, { force: true });
       removed++;
     }

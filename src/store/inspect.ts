@@ -55,10 +55,13 @@ export async function inspectFiles(dataPath: string): Promise<FileInspection> {
       const parsed = parseSnapshot(snapBuf, dataPath);
       snapshot.entries = parsed.entries.length;
       snapshot.generation = parsed.generation;
-      const bad = parsed.entries.findIndex(
-        (e) => !e || typeof e !== "object" || typeof e.key !== "string" || typeof e.namespace !== "string",
-      );
-      if (bad >= 0) throw new MemoryError("CORRUPT_DATA", `${dataPath} entry ${bad} is malformed`);
+      const bad = parsed.damaged[0];
+      if (bad) {
+        throw new MemoryError(
+          "CORRUPT_DATA",
+          `${dataPath} has ${parsed.damaged.length} damaged entr${parsed.damaged.length === 1 ? "y" : "ies"}, the first at byte ${bad.offset} (${bad.reason})`,
+        );
+      }
     } catch (error) {
       snapshot.ok = false;
       snapshot.error = (error as Error).message;

@@ -9,6 +9,7 @@
  */
 import { crc32 } from "node:zlib";
 import type { Entry } from "../model.js";
+import { entryDefect } from "./entry-check.js";
 
 export type Op =
   | { op: "put"; entry: Entry }
@@ -22,6 +23,8 @@ export interface JournalRecord {
   gen: number;
   seq: number;
   change: Op;
+  /** The line's checksum: with gen and seq, what tells a copy of a line from another line. */
+  ck: string;
 }
 
 const CK_SUFFIX_LEN = ',"ck":"00000000"}'.length;
@@ -49,22 +52,38 @@ export function decodeLine(line: string): DecodeResult {
     return { ok: false, reason: "not JSON" };
   }
   const { gen, seq, ...change } = parsed;
-  if (typeof gen !== "number" || typeof seq !== "number" || !isOp(change)) {
+  if (!Number.isSafeInteger(gen) || !Number.isSafeInteger(seq))
     return { ok: false, reason: "unknown record shape" };
-  }
-  return { ok: true, record: { gen, seq, change } };
+  const defect = opDefect(change);
+  if (defect) return { ok: false, reason: defect };
+  return { ok: true, record: { gen: gen as number, seq: seq as number, change: change as Op, ck } };
 }
 
-function isOp(v: Record<string, unknown>): v is Op {
+/**
+ * Why a decoded record is not an operation the store can apply, or undefined. A checksum only
+ * proves the bytes are the ones written; the entry inside must also be well formed, or it would
+ * reach the index and the answers (an atomic batch with one bad entry is refused whole).
+ */
+function opDefect(v: Record<string, unknown>, nested = false): string | undefined {
   switch (v.op) {
-    case "put":
-      return typeof v.entry === "object" && v.entry !== null;
+    case "put": {
+      const defect = entryDefect(v.entry);
+      return defect ? `malformed entry: ${defect}` : undefined;
+    }
     case "del":
-      return typeof v.namespace === "string" && typeof v.key === "string";
+      return typeof v.namespace === "string" && typeof v.key === "string"
+        ? undefined
+        : "unknown record shape";
     case "batch":
-      return Array.isArray(v.ops) && v.ops.every((o) => typeof o === "object" && o !== null && isOp(o));
+      if (nested || !Array.isArray(v.ops)) return "unknown record shape";
+      for (const o of v.ops) {
+        if (typeof o !== "object" || o === null) return "unknown record shape";
+        const defect = opDefect(o as Record<string, unknown>, true);
+        if (defect) return defect;
+      }
+      return undefined;
     default:
-      return false;
+      return "unknown record shape";
   }
 }
 

@@ -13,9 +13,11 @@
 import {
   closeSync,
   fdatasyncSync,
+  constants as fsConstants,
   fstatSync,
   fsyncSync,
   ftruncateSync,
+  lstatSync,
   openSync,
   readSync,
   type Stats,
@@ -23,7 +25,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { open, rename } from "node:fs/promises";
+import { lstat, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { MemoryError } from "../errors.js";
@@ -38,7 +40,8 @@ import type {
   TxView,
   WriteOptions,
 } from "./backend.js";
-import { backupNames, listBackups, preserveSnapshot, pruneBackups } from "./backups.js";
+import { backupNames, listBackups, listBackupsSync, preserveSnapshot, pruneBackups } from "./backups.js";
+import { entryLabel } from "./entry-check.js";
 import {
   ensureDir,
   ensureDirSync,
@@ -56,8 +59,15 @@ import {
   type SimpleOp,
   scanJournal,
 } from "./journal.js";
-import { acquireLock, type Release, sweepLockLeftovers } from "./lock.js";
-import { parseSnapshot, readSnapshot, writeSnapshot } from "./snapshot.js";
+import { acquireLock, type HeldLock, sweepLockLeftovers } from "./lock.js";
+import {
+  type DamagedLine,
+  type Folded,
+  parseSnapshot,
+  readSnapshot,
+  type Snapshot,
+  writeSnapshot,
+} from "./snapshot.js";
 
 export interface JsonStoreOptions {
   /** The snapshot file, e.g. memory/claude-flow-data.json. Its siblings hold the journal and backups. */
@@ -119,7 +129,9 @@ export class JsonStore implements Backend {
   private flushing: Promise<void> | undefined;
   /** True while this process holds the lock for a write: no other process can change the files. */
   private writing = false;
-  private exclusiveRelease: Release | undefined;
+  /** The lock while this process holds it (one write group or compaction; or for life when exclusive). */
+  private lock: HeldLock | undefined;
+  private exclusiveLock: HeldLock | undefined;
   private closed = false;
   private _revision = 0;
   /** The journal kept open between appends, and the inode it was opened on (see append). */
@@ -159,15 +171,15 @@ export class JsonStore implements Backend {
   }
 
   async open(): Promise<void> {
-    await ensurePrivateDir(path.dirname(this.dataPath));
+    await ensurePrivateDir(this.dataPath, this.log);
+    refuseLinks([this.dataPath, this.journalPath]);
     sweepLockLeftovers(this.dataPath);
     const swept = sweepDeadTempFiles(path.dirname(this.dataPath));
     if (swept) this.log(`removed ${swept} unfinished temp file(s) left by processes that died mid-write`);
     if (this.opts.exclusive) {
-      this.exclusiveRelease = await acquireLock(this.dataPath, {
+      this.exclusiveLock = await acquireLock(this.dataPath, {
         staleMs: this.opts.lockStaleMs,
         waitMs: 3000,
-        onCompromised: (e) => this.report("lock-compromised", e.message),
         log: this.log,
       }).catch((error) => {
         throw new MemoryError(
@@ -187,7 +199,27 @@ export class JsonStore implements Backend {
       }
     } catch (error) {
       if (!(error instanceof MemoryError) || error.code !== "CORRUPT_DATA") throw error;
-      await this.withLock(() => this.recover(error.message));
+      await this.withLock(() => this.repairAtOpen(error));
+    }
+  }
+
+  /**
+   * The snapshot could not be used as it is. Rebuild it from backups when they hold an unbroken
+   * chain (exact: damaged entries come back as they were). When they do not and only some entry
+   * lines are damaged, keep every good entry, set the damaged lines aside in corrupt/, report
+   * each, and compact so no process meets them again. Structural damage with no chain refuses.
+   */
+  private async repairAtOpen(error: MemoryError): Promise<void> {
+    try {
+      await this.recover(error.message);
+    } catch (failed) {
+      const partial = error instanceof DamagedSnapshot ? error.snapshot : undefined;
+      if (!partial || !(failed instanceof MemoryError) || failed.code !== "CORRUPT_DATA") throw failed;
+      this.refreshFiles(true);
+      this.setAside(partial.damaged);
+      this.install(partial, this.readSnapshotId(), true);
+      this.replayLiveJournal();
+      await this.compactLocked("damaged snapshot entries set aside");
     }
   }
 
@@ -325,47 +357,69 @@ export class JsonStore implements Backend {
   /**
    * Loads the snapshot and the whole journal. On the first load observers get one reset; later
    * (another process compacted) only the entries that differ are emitted, so the search index is
-   * patched instead of rebuilt.
+   * patched instead of rebuilt. At the first load a snapshot with damaged lines, or a missing one
+   * whose backups show the store is not new, throws CORRUPT_DATA for open() to repair; later
+   * loads set damaged lines aside and go on.
    */
   private loadAll(initial: boolean): void {
-    let snapshot: { generation: number; entries: Entry[] } = { generation: 0, entries: [] };
-    let id = "none";
-    let bytes = 0;
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.dataPath, "r");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-    if (fd !== undefined) {
-      try {
-        const st = fstatSync(fd);
-        id = statId(st);
-        bytes = st.size;
-        const buf = Buffer.allocUnsafe(st.size);
-        let off = 0;
-        while (off < st.size) {
-          const n = readSync(fd, buf, off, st.size - off, off);
-          if (n === 0) break;
-          off += n;
-        }
-        snapshot = parseSnapshot(off === st.size ? buf : buf.subarray(0, off), this.dataPath);
-      } finally {
-        closeSync(fd);
+    const read = this.readSnapshotFile();
+    let snapshot: Snapshot = { generation: 0, entries: [], damaged: [] };
+    if (read) {
+      snapshot = read.snapshot;
+      if (snapshot.damaged.length > 0) {
+        if (initial) throw new DamagedSnapshot(this.dataPath, snapshot);
+        this.setAside(snapshot.damaged);
       }
-    } else if (initial && this.journalHasLaterGenerations()) {
-      throw new MemoryError(
-        "CORRUPT_DATA",
-        `${this.dataPath} is missing but the journal refers to a later snapshot`,
-      );
+    } else if (initial) {
+      const sets = listBackupsSync(this.backupDir, this.base);
+      if (sets.length > 0 || this.journalHasLaterGenerations()) {
+        throw new MemoryError(
+          "CORRUPT_DATA",
+          `${this.dataPath} is missing, but ${sets.length > 0 ? `${this.backupDir} holds ${sets.length} generation(s) of backups` : "the journal refers to a later snapshot"}: this is not a new store`,
+        );
+      }
     }
+    this.install(snapshot, read?.id ?? "none", initial, read?.bytes ?? 0);
+    this.replayLiveJournal();
+  }
 
+  /** The snapshot file parsed (structural damage throws CORRUPT_DATA), or undefined when there is none. */
+  private readSnapshotFile(): { snapshot: Snapshot; id: string; bytes: number } | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.dataPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      if (code === "ELOOP") throw linkRefused(this.dataPath);
+      throw error;
+    }
+    try {
+      const st = fstatSync(fd);
+      const buf = Buffer.allocUnsafe(st.size);
+      let off = 0;
+      while (off < st.size) {
+        const n = readSync(fd, buf, off, st.size - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      const snapshot = parseSnapshot(off === st.size ? buf : buf.subarray(0, off), this.dataPath);
+      return { snapshot, id: statId(st), bytes: st.size };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private readSnapshotId(): string {
+    const st = statOrUndefined(this.dataPath);
+    return st ? statId(st) : "none";
+  }
+
+  /** Makes `snapshot` the state (plus what it says it did not fold of the previous journal). */
+  private install(snapshot: Snapshot, id: string, initial: boolean, bytes = this.snapshotBytes): void {
     const next = new Map<string, Map<string, Entry>>();
     let count = 0;
     for (const entry of snapshot.entries) {
-      if (!isEntryLike(entry)) {
-        throw new MemoryError("CORRUPT_DATA", `${this.dataPath} holds a malformed entry`);
-      }
       let byKey = next.get(entry.namespace);
       if (!byKey) {
         byKey = new Map();
@@ -374,7 +428,6 @@ export class JsonStore implements Backend {
       if (!byKey.has(entry.key)) count++;
       byKey.set(entry.key, entry);
     }
-
     const old = this.state;
     this.state = next;
     this.count = count;
@@ -390,6 +443,37 @@ export class JsonStore implements Backend {
     } else {
       this.emitDiff(old);
     }
+    if (snapshot.folded) this.carryForward(snapshot.folded);
+  }
+
+  /**
+   * A snapshot folds its predecessor's journal up to `folded.bytes`. Anything after that in the
+   * archived journal was appended by a writer that held the lock while the compacting process
+   * was not running (only possible across machines, see lock.ts): it is applied here, so a
+   * compaction installed late never makes those acknowledged writes disappear.
+   */
+  private carryForward(folded: Folded): void {
+    const archived = backupNames(this.backupDir, this.base, folded.gen).journal;
+    const st = statOrUndefined(archived);
+    if (!st || st.size <= folded.bytes) return;
+    const buf = readRange(archived, folded.bytes, st.size);
+    if (!buf) return;
+    const scan = scanJournal(buf, folded.bytes);
+    let applied = 0;
+    for (const record of scan.records) {
+      if (record.gen !== folded.gen) continue;
+      this.applyOp(record.change);
+      applied++;
+    }
+    if (applied > 0) {
+      this.log(
+        `applied ${applied} journal record(s) written to generation ${folded.gen} after its compaction had read it (a writer took the lock over from a paused one); they are kept`,
+      );
+    }
+  }
+
+  /** Replays the live journal from its start onto a freshly installed snapshot. */
+  private replayLiveJournal(): void {
     const j = statOrUndefined(this.journalPath);
     this.journalIno = j ? j.ino : -1;
     if (j && j.size > 0 && this.replayJournal(0, j.size) === "reload") {
@@ -397,6 +481,38 @@ export class JsonStore implements Backend {
       // compacted in between): forget the snapshot identity so the next refresh reads both again.
       this.snapshotId = "";
     }
+  }
+
+  /** Damaged snapshot lines: bytes copied to corrupt/ (once), each reported, never served. */
+  private setAside(damaged: DamagedLine[]): void {
+    for (const d of damaged) {
+      const key = `snapshot:${this.snapshotIdOrPath()}:${d.offset}`;
+      if (this.seenProblemOffsets.has(key)) continue;
+      this.seenProblemOffsets.add(key);
+      const keep = path.join(
+        this.corruptDir,
+        `${this.base}.entry-${d.offset}-${crc32(d.bytes).toString(16)}.bad`,
+      );
+      let kept = `its bytes are kept in ${keep}`;
+      try {
+        ensureDirSync(this.corruptDir);
+        writeFileSync(keep, d.bytes, { mode: FILE_MODE, flag: "wx" });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+          kept = `copying its bytes to ${this.corruptDir} failed (${(error as Error).message}); the snapshot still holds them until it is compacted`;
+        }
+      }
+      const label = entryLabel(d.parsed);
+      this.report(
+        "corrupt-entry",
+        `snapshot ${this.dataPath} entry ${label ?? `at byte ${d.offset}`} is damaged (${d.reason}); it is not served, and ${kept}`,
+      );
+    }
+  }
+
+  private snapshotIdOrPath(): string {
+    const st = statOrUndefined(this.dataPath);
+    return st ? `${st.ino}:${st.size}` : this.dataPath;
   }
 
   private emitDiff(old: Map<string, Map<string, Entry>>): void {
@@ -465,11 +581,12 @@ export class JsonStore implements Backend {
    * bytes are copied to backups/ first.
    */
   private cutTornTail(size: number): void {
+    this.fence("cutting a torn journal tail");
     const torn = readRange(this.journalPath, this.journalOffset, size);
     ensureDirSync(this.backupDir);
     const keep = path.join(this.backupDir, `${this.base}.torn-${Date.now()}-${this.journalOffset}.journal`);
     if (torn) writeFileSync(keep, torn, { mode: FILE_MODE });
-    const fd = openSync(this.journalPath, "r+");
+    const fd = openSync(this.journalPath, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW);
     try {
       ftruncateSync(fd, this.journalOffset);
       fsyncSync(fd);
@@ -514,20 +631,31 @@ export class JsonStore implements Backend {
   }
 
   private async withLock<T>(fn: () => Promise<T> | T): Promise<T> {
-    const release = this.exclusiveRelease
-      ? undefined
-      : await acquireLock(this.dataPath, {
-          staleMs: this.opts.lockStaleMs,
-          onCompromised: (e) => this.report("lock-compromised", e.message),
-          log: this.log,
-        });
+    const lock =
+      this.exclusiveLock ??
+      (await acquireLock(this.dataPath, { staleMs: this.opts.lockStaleMs, log: this.log }));
+    this.lock = lock;
     this.writing = true;
     try {
       return await fn();
     } finally {
       this.writing = false;
-      await release?.().catch(() => {});
+      this.lock = undefined;
+      if (lock !== this.exclusiveLock) await lock.release().catch(() => {});
     }
+  }
+
+  /**
+   * Every change to the store's files is made only while the lock file still names this process:
+   * checked right before each append, install, replace and cut. A process on this machine never
+   * loses its lock while it lives; a holder on another machine can, after `lockStaleMs` without
+   * running, and must then change nothing (what it had planned is answered as not stored).
+   */
+  private fence(what: string): void {
+    if (this.lock?.stillHeld()) return;
+    const detail = `this process no longer holds the store lock ${this.dataPath}.lock (another process took it over while this one was not running), so ${what} was not done`;
+    this.report("lock-compromised", detail);
+    throw new MemoryError("LOCK_BUSY", `${detail}: nothing was changed; retry`);
   }
 
   private async commitGroup(group: Txn[]): Promise<void> {
@@ -579,6 +707,12 @@ export class JsonStore implements Backend {
       const before = this.journalOffset;
       const buf = Buffer.from(lines.join(""), "utf8");
       try {
+        this.fence("the append");
+      } catch (error) {
+        for (const t of group) t.reject(error);
+        return;
+      }
+      try {
         await this.append(buf);
       } catch (error) {
         await this.undoAppend(before);
@@ -627,7 +761,7 @@ export class JsonStore implements Backend {
     }
     try {
       if (!j) {
-        const fd = openSync(this.journalPath, "a", FILE_MODE);
+        const fd = openJournalForAppend(this.journalPath);
         j = { fd, ino: fstatSync(fd).ino };
         this.journalFd = j;
       }
@@ -657,8 +791,10 @@ export class JsonStore implements Backend {
   }
 
   private async undoAppend(size: number): Promise<void> {
+    // Truncating a journal another writer appends to would cut its acknowledged lines.
+    if (!this.lock?.stillHeld()) return;
     try {
-      const handle = await open(this.journalPath, "r+");
+      const handle = await open(this.journalPath, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW);
       try {
         await handle.truncate(size);
         await handle.sync();
@@ -696,18 +832,26 @@ export class JsonStore implements Backend {
       else keep.push(e);
     }
     const nextGen = this.generation + 1;
+    // What of this generation's journal the new snapshot holds: under the lock, right after a
+    // replay that cut any torn tail, that is all of it.
+    const folded: Folded = { gen: this.generation, bytes: this.journalOffset };
     await ensureDir(this.backupDir);
     const names = backupNames(this.backupDir, this.base, this.generation);
     const hadSnapshot = statOrUndefined(this.dataPath) !== undefined;
     const backups = this.opts.backupsKept > 0;
-    if (backups && hadSnapshot) await preserveSnapshot(this.dataPath, names.snapshot);
-    const bytes = await writeSnapshot(this.dataPath, nextGen, keep, keep.length, this.opts.fsync);
+    const keptSnapshot = backups && hadSnapshot && (await this.keepAs(this.dataPath, names.snapshot));
+    const bytes = await writeSnapshot(this.dataPath, nextGen, keep, keep.length, {
+      fsync: this.opts.fsync,
+      folded,
+      beforeInstall: () => this.fence("installing the compacted snapshot"),
+    });
     // From here the snapshot is the new generation; old-generation journal lines are ignored by
-    // every reader, so moving the journal away can no longer lose anything.
-    const ino = await this.freshJournal(backups ? names.journal : undefined);
+    // every reader, so moving the journal away can no longer lose anything. It is archived even
+    // when no backups are kept: a late writer's lines after `folded` are read from there.
+    const ino = await this.freshJournal(names.journal);
     if (this.opts.fsync) {
       await fsyncDir(path.dirname(this.dataPath));
-      if (backups) await fsyncDir(this.backupDir);
+      await fsyncDir(this.backupDir);
     }
 
     for (const e of dropped) this.applyDel(e.namespace, e.key);
@@ -736,8 +880,30 @@ export class JsonStore implements Backend {
       entries: keep.length,
       dropped: dropped.length,
       bytes,
-      ...(backups && hadSnapshot ? { backup: names.snapshot } : {}),
+      ...(keptSnapshot ? { backup: names.snapshot } : {}),
     };
+  }
+
+  /**
+   * Keeps `file` under `target` too (a hard link, else a copy). A target name taken by something
+   * the store did not write (a folder, say) is left alone and reported: the backup of that
+   * generation is skipped, compaction goes on. True when kept.
+   */
+  private async keepAs(file: string, target: string): Promise<boolean> {
+    const st = await lstat(target).catch(() => undefined);
+    if (st && !st.isFile()) {
+      this.log(
+        `${target} is not a file the store wrote (it is in the way of a backup of the same name): that backup was skipped; move it away to keep backups complete`,
+      );
+      return false;
+    }
+    try {
+      await preserveSnapshot(file, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw error;
+    }
   }
 
   /**
@@ -753,19 +919,26 @@ export class JsonStore implements Backend {
     } finally {
       await handle.close();
     }
-    if (keepAs) {
-      await preserveSnapshot(this.journalPath, keepAs).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "ENOENT") throw error;
-      });
+    try {
+      if (keepAs) await this.keepAs(this.journalPath, keepAs);
+      this.fence("replacing the journal");
+      await rename(tmp, this.journalPath);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
     }
-    await rename(tmp, this.journalPath);
     return statSync(this.journalPath).ino;
   }
 
   /**
-   * The snapshot is unreadable. It is moved aside, never overwritten, and the state is rebuilt from
-   * the newest readable backup plus every journal written since. Without a usable backup we refuse
-   * to start and leave every file as it is.
+   * The snapshot is unusable. The state is rebuilt from the newest readable backup plus every
+   * journal written since; without a usable backup we refuse and leave every file as it is.
+   *
+   * The order makes every step safe to be killed at: the damaged snapshot is first kept under a
+   * second name in corrupt/ (a hard link: no copy), but its own name keeps pointing at it until
+   * the rebuilt snapshot replaces it in one rename. A kill before that rename leaves the damaged
+   * snapshot in place (the next process recovers again); after it, the rebuilt one. There is no
+   * moment without a snapshot, which a restart would read as a new, empty store.
    */
   private async recover(why: string): Promise<void> {
     const sets = await listBackups(this.backupDir, this.base);
@@ -789,27 +962,26 @@ export class JsonStore implements Backend {
       (g, r) => Math.max(g, r.gen),
       newestBackup ? newestBackup.generation + 1 : 0,
     );
-    const candidates: Array<{
-      load: () => Promise<{ generation: number; entries: Entry[] }>;
-      bestEffort: boolean;
-    }> = sets
-      .filter((s) => s.snapshot)
+    const candidates: Array<{ load: () => Promise<Snapshot>; bestEffort: boolean }> = sets
+      .filter((s) => s.snapshot && s.generation < target)
       .reverse()
       .map((s) => ({ load: () => readSnapshot(s.snapshot as string), bestEffort: false }));
+    const empty = async (): Promise<Snapshot> => ({ generation: 0, entries: [], damaged: [] });
     // A store starts empty: generation 0 needs no snapshot when its journal was kept.
     if (covered.has(0) && !sets.some((s) => s.generation === 0 && s.snapshot)) {
-      candidates.push({ load: async () => ({ generation: 0, entries: [] }), bestEffort: false });
+      candidates.push({ load: empty, bestEffort: false });
     }
-    if (this.rebuildWithoutBackup)
-      candidates.push({ load: async () => ({ generation: 0, entries: [] }), bestEffort: true });
+    if (this.rebuildWithoutBackup) candidates.push({ load: empty, bestEffort: true });
     const gaps: string[] = [];
     for (const candidate of candidates) {
-      let snap: { generation: number; entries: Entry[] };
+      let snap: Snapshot;
       try {
         snap = await candidate.load();
       } catch {
         continue;
       }
+      // A backup with damaged entries cannot restore them: an older one (plus more journal) can.
+      if (snap.damaged.length > 0 && !candidate.bestEffort) continue;
       // Replaying from this backup needs every generation's journal up to the damaged snapshot:
       // with one missing, the rebuilt state would silently lack that generation's writes.
       const missing: number[] = [];
@@ -822,25 +994,35 @@ export class JsonStore implements Backend {
       }
       const state = new Map<string, Entry>();
       for (const e of snap.entries) state.set(slot(e.namespace, e.key), e);
-      const replayed = records
-        .filter((r) => r.gen >= snap.generation)
-        .sort((a, b) => a.gen - b.gen || a.seq - b.seq);
-      let last = "";
+      // Generation order, and within a generation the order of the file (a stable sort): it is
+      // the order the lines were appended in. The same line read twice (a journal that is also
+      // archived under a second name) is applied once; two lines that merely share a seq (a
+      // writer that lost its lock) are both applied.
+      const replayed = records.filter((r) => r.gen >= snap.generation).sort((a, b) => a.gen - b.gen);
+      const seen = new Set<string>();
       for (const r of replayed) {
-        const id = `${r.gen}:${r.seq}`;
-        if (id === last) continue;
-        last = id;
+        const id = `${r.gen}:${r.seq}:${r.ck}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
         applyTo(state, r.change);
       }
 
       await ensureDir(this.corruptDir);
-      const aside = path.join(this.corruptDir, `${path.basename(this.dataPath)}.${Date.now()}`);
-      if (statOrUndefined(this.dataPath)) await rename(this.dataPath, aside);
+      const stamp = Date.now();
+      const aside = path.join(this.corruptDir, `${path.basename(this.dataPath)}.${stamp}`);
+      if (statOrUndefined(this.dataPath)) await preserveSnapshot(this.dataPath, aside);
+      if (this.opts.fsync) await fsyncDir(this.corruptDir);
       const entries = [...state.values()];
       const nextGen = target + 1;
-      await writeSnapshot(this.dataPath, nextGen, entries, entries.length, this.opts.fsync);
-      await this.freshJournal(path.join(this.corruptDir, `${this.base}.${Date.now()}.journal`));
-      await fsyncDir(path.dirname(this.dataPath));
+      await writeSnapshot(this.dataPath, nextGen, entries, entries.length, {
+        fsync: this.opts.fsync,
+        beforeInstall: () => this.fence("installing the rebuilt snapshot"),
+      });
+      // The live journal's lines are of generations up to `target`, all inside the rebuilt
+      // snapshot: archived as that generation's journal, it keeps the backup chain unbroken.
+      await ensureDir(this.backupDir);
+      await this.freshJournal(backupNames(this.backupDir, this.base, target).journal);
+      if (this.opts.fsync) await fsyncDir(path.dirname(this.dataPath));
       this.snapshotId = "";
       this.loadAll(true);
       this.report(
@@ -899,7 +1081,7 @@ export class JsonStore implements Backend {
     } finally {
       this.closed = true;
       this.closeJournalFd();
-      await this.exclusiveRelease?.().catch(() => {});
+      await this.exclusiveLock?.release().catch(() => {});
     }
   }
 }
@@ -914,9 +1096,50 @@ function applyTo(state: Map<string, Entry>, op: Op): void {
   else for (const o of op.ops) applyTo(state, o);
 }
 
-function isEntryLike(e: unknown): e is Entry {
-  const x = e as Entry | null;
-  return !!x && typeof x === "object" && typeof x.key === "string" && typeof x.namespace === "string";
+/** A snapshot whose header and layout are sound but some of whose entry lines are not. */
+class DamagedSnapshot extends MemoryError {
+  constructor(
+    file: string,
+    readonly snapshot: Snapshot,
+  ) {
+    super(
+      "CORRUPT_DATA",
+      `${file} has ${snapshot.damaged.length} damaged entr${snapshot.damaged.length === 1 ? "y" : "ies"} (${[...new Set(snapshot.damaged.map((d) => d.reason))].join("; ")})`,
+    );
+  }
+}
+
+function linkRefused(file: string): MemoryError {
+  return new MemoryError(
+    "IO_ERROR",
+    `${file} is a symbolic link: the store opens its own files without following links (a link could make it read or write a file elsewhere); replace the link with the file itself`,
+  );
+}
+
+/** The store's files must be the files themselves: a link is refused before anything is read. */
+function refuseLinks(files: string[]): void {
+  for (const file of files) {
+    let st: Stats;
+    try {
+      st = lstatSync(file);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) throw linkRefused(file);
+  }
+}
+
+function openJournalForAppend(file: string): number {
+  try {
+    return openSync(
+      file,
+      fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW,
+      FILE_MODE,
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw linkRefused(file);
+    throw error;
+  }
 }
 
 function statOrUndefined(file: string): Stats | undefined {
@@ -938,9 +1161,11 @@ function readRange(file: string, from: number, to: number, ino: number): Buffer 
 function readRange(file: string, from: number, to: number, ino?: number): Buffer | undefined | "replaced" {
   let fd: number;
   try {
-    fd = openSync(file, "r");
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw linkRefused(file);
     throw error;
   }
   try {

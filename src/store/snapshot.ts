@@ -1,28 +1,91 @@
 /**
- * The snapshot: one complete JSON document, `{format, generation, count, entries: [...]}`, written
- * one entry per line. The layout keeps the file valid JSON for any reader while letting us parse
- * it line by line from a Buffer: a million entries never become one giant string.
+ * The snapshot: one complete JSON document written one entry per line, so any JSON reader can
+ * read it while we parse it line by line from a Buffer (a million entries never become one giant
+ * string). Format 2 checksums every line the way the journal does:
+ *
+ *   {"format":2,"generation":7,"count":2,"folded":{"gen":6,"bytes":8120},"ck":"1a2b3c4d","entries":[
+ *   {"id":"…","key":"a",…,"version":3,"ck":"5e6f7a8b"},
+ *   {"id":"…","key":"b",…,"version":1,"ck":"9c0d1e2f"}
+ *   ]}
+ *
+ * An entry line's `ck` is the CRC-32 of the entry's JSON (the line without `,"ck":…`); the
+ * header's covers the header text before its `ck`. `folded` says how much of the previous
+ * generation's journal this snapshot holds, so that lines appended to that journal afterwards
+ * (by a writer that took the lock over while the compacting one was paused) are carried forward
+ * by readers rather than lost (see JsonStore.loadAll).
+ *
+ * Damage is classified, never thrown at a reader as a crash: a line whose checksum or shape is
+ * wrong is a *damaged entry* (the rest of the snapshot is good); a bad header, a missing line or
+ * a cut-off file is *structural* damage (CORRUPT_DATA: the snapshot as a whole cannot be trusted).
+ * Format 1 (no checksums) and plain JSON written by other tools are still read, with every entry's
+ * shape checked.
  */
 import { readFile } from "node:fs/promises";
+import { crc32 } from "node:zlib";
 import { MemoryError } from "../errors.js";
 import type { Entry } from "../model.js";
-import { writeFileAtomic } from "./files.js";
+import { entryDefect } from "./entry-check.js";
+import { type AtomicWriteOptions, writeFileAtomic } from "./files.js";
 
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
+
+/** How much of generation `gen`'s journal the snapshot holds: its first `bytes` bytes. */
+export interface Folded {
+  gen: number;
+  bytes: number;
+}
+
+/** An entry line that cannot be used: its bytes, where it was, and why. */
+export interface DamagedLine {
+  /** Byte offset of the line in the snapshot file. */
+  offset: number;
+  bytes: Buffer;
+  reason: string;
+  /** The entry as parsed, when it parsed at all (to name it in reports). */
+  parsed?: unknown;
+}
 
 export interface Snapshot {
   generation: number;
   entries: Entry[];
+  folded?: Folded;
+  damaged: DamagedLine[];
 }
 
-function* snapshotChunks(generation: number, entries: Iterable<Entry>, count: number): Generator<string> {
-  yield `{"format":${SNAPSHOT_FORMAT},"generation":${generation},"count":${count},"entries":[`;
+const CK_SUFFIX_LEN = ',"ck":"00000000"}'.length;
+const hex = (n: number) => n.toString(16).padStart(8, "0");
+
+function headerText(generation: number, count: number, folded?: Folded): string {
+  const prefix = `{"format":${SNAPSHOT_FORMAT},"generation":${generation},"count":${count}${folded ? `,"folded":{"gen":${folded.gen},"bytes":${folded.bytes}}` : ""}`;
+  return `${prefix},"ck":"${hex(crc32(prefix))}","entries":[`;
+}
+
+export function encodeEntryLine(entry: Entry): string {
+  const body = JSON.stringify(entry);
+  return `${body.slice(0, -1)},"ck":"${hex(crc32(body))}"}`;
+}
+
+function* snapshotChunks(
+  generation: number,
+  entries: Iterable<Entry>,
+  count: number,
+  folded?: Folded,
+): Generator<string> {
+  yield headerText(generation, count, folded);
   let first = true;
+  let written = 0;
   for (const entry of entries) {
-    yield `${first ? "\n" : ",\n"}${JSON.stringify(entry)}`;
+    yield `${first ? "\n" : ",\n"}${encodeEntryLine(entry)}`;
     first = false;
+    written++;
   }
+  // The header promised `count` lines: a caller whose iterable disagrees must not install it.
+  if (written !== count) throw new Error(`snapshot of ${count} entries got ${written}`);
   yield "\n]}\n";
+}
+
+export interface WriteSnapshotOptions extends AtomicWriteOptions {
+  folded?: Folded;
 }
 
 export async function writeSnapshot(
@@ -30,21 +93,129 @@ export async function writeSnapshot(
   generation: number,
   entries: Iterable<Entry>,
   count: number,
-  fsync = true,
+  options: WriteSnapshotOptions = {},
 ): Promise<number> {
-  return writeFileAtomic(file, snapshotChunks(generation, entries, count), { fsync });
+  return writeFileAtomic(file, snapshotChunks(generation, entries, count, options.folded), options);
 }
 
-/** Reads a snapshot; throws CORRUPT_DATA for anything that is not a complete, valid snapshot. */
+/** Reads a snapshot; throws CORRUPT_DATA for structural damage (see parseSnapshot). */
 export async function readSnapshot(file: string): Promise<Snapshot> {
   const buf = await readFile(file);
   return parseSnapshot(buf, file);
 }
 
+const HEADER_V2 =
+  /^\{"format":2,"generation":(\d+),"count":(\d+)(?:,"folded":\{"gen":(\d+),"bytes":(\d+)\})?,"ck":"([0-9a-f]{8})","entries":\[$/;
+const HEADER_V1 = /^\{"format":1,"generation":(\d+),"count":(\d+),"entries":\[$/;
+
+/**
+ * Parses a snapshot. Damaged entry lines are returned in `damaged` (the caller decides: restore
+ * from backups, or set them aside); structural damage throws CORRUPT_DATA.
+ */
 export function parseSnapshot(buf: Buffer, file = "snapshot"): Snapshot {
-  const fast = parseLines(buf);
-  if (fast) return fast;
-  // Not our line layout (edited by hand, or written by another tool): parse it as plain JSON.
+  const firstNl = buf.indexOf(10);
+  const header = firstNl < 0 ? "" : buf.toString("utf8", 0, firstNl);
+  const v2 = HEADER_V2.exec(header);
+  if (v2) {
+    const prefix = header.slice(0, header.lastIndexOf(',"ck":'));
+    if (hex(crc32(prefix)) !== v2[5]) {
+      throw new MemoryError("CORRUPT_DATA", `${file} has a damaged header (checksum mismatch)`);
+    }
+    const folded = v2[3] !== undefined ? { gen: Number(v2[3]), bytes: Number(v2[4]) } : undefined;
+    return parseLines(buf, firstNl, Number(v2[1]), Number(v2[2]), true, file, folded);
+  }
+  const v1 = HEADER_V1.exec(header);
+  if (v1) return parseLines(buf, firstNl, Number(v1[1]), Number(v1[2]), false, file);
+  return parsePlain(buf, file);
+}
+
+function parseLines(
+  buf: Buffer,
+  firstNl: number,
+  generation: number,
+  count: number,
+  checksums: boolean,
+  file: string,
+  folded?: Folded,
+): Snapshot {
+  const entries: Entry[] = [];
+  const damaged: DamagedLine[] = [];
+  let start = firstNl + 1;
+  let n = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    if (nl < 0) {
+      throw new MemoryError("CORRUPT_DATA", `${file} is cut off after ${n} of ${count} entries`);
+    }
+    if (buf[start] === 93 /* ] */) {
+      const tail = buf.toString("utf8", start, nl);
+      if (tail !== "]}" || buf.length !== nl + 1) {
+        throw new MemoryError("CORRUPT_DATA", `${file} does not end as a snapshot ends`);
+      }
+      break;
+    }
+    if (n >= count) {
+      throw new MemoryError("CORRUPT_DATA", `${file} holds more entry lines than its header's ${count}`);
+    }
+    n++;
+    let end = nl;
+    if (buf[end - 1] === 44 /* , */) end--;
+    const result = checksums ? checkedLine(buf, start, end) : plainLine(buf, start, end);
+    if ("entry" in result) entries.push(result.entry);
+    else
+      damaged.push({
+        offset: start,
+        bytes: Buffer.from(buf.subarray(start, nl)),
+        reason: result.reason,
+        ...(result.parsed !== undefined ? { parsed: result.parsed } : {}),
+      });
+    start = nl + 1;
+  }
+  if (n !== count) {
+    throw new MemoryError("CORRUPT_DATA", `${file} holds ${n} entry lines, its header says ${count}`);
+  }
+  return { generation, entries, damaged, ...(folded ? { folded } : {}) };
+}
+
+type LineResult = { entry: Entry } | { reason: string; parsed?: unknown };
+
+function checkedLine(buf: Buffer, start: number, end: number): LineResult {
+  const len = end - start;
+  if (len < CK_SUFFIX_LEN + 2 || buf[end - 1] !== 125 /* } */) return { reason: "truncated line" };
+  const suffix = buf.toString("latin1", end - CK_SUFFIX_LEN, end);
+  if (!suffix.startsWith(',"ck":"')) return { reason: "missing checksum" };
+  const bodyEnd = end - CK_SUFFIX_LEN;
+  const ck = crc32("}", crc32(buf.subarray(start, bodyEnd)));
+  const text = `${buf.toString("utf8", start, bodyEnd)}}`;
+  if (hex(ck) !== suffix.slice(7, 15)) return { reason: "checksum mismatch", ...parsedOf(text) };
+  return shaped(text);
+}
+
+function plainLine(buf: Buffer, start: number, end: number): LineResult {
+  return shaped(buf.toString("utf8", start, end));
+}
+
+function parsedOf(text: string): { parsed?: unknown } {
+  try {
+    return { parsed: JSON.parse(text) };
+  } catch {
+    return {};
+  }
+}
+
+function shaped(text: string): LineResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { reason: "not JSON" };
+  }
+  const defect = entryDefect(parsed);
+  return defect ? { reason: `malformed entry: ${defect}`, parsed } : { entry: parsed as Entry };
+}
+
+/** Not our line layout (edited by hand, or written by another tool): parse it as plain JSON. */
+function parsePlain(buf: Buffer, file: string): Snapshot {
   let doc: unknown;
   try {
     doc = JSON.parse(buf.toString("utf8"));
@@ -55,37 +226,20 @@ export function parseSnapshot(buf: Buffer, file = "snapshot"): Snapshot {
   if (!d || typeof d !== "object" || !Array.isArray(d.entries)) {
     throw new MemoryError("CORRUPT_DATA", `${file} has no "entries" array`);
   }
-  const generation = typeof d.generation === "number" ? d.generation : 0;
-  return { generation, entries: d.entries as Entry[] };
-}
-
-function parseLines(buf: Buffer): Snapshot | undefined {
-  const firstNl = buf.indexOf(10);
-  if (firstNl < 0) return undefined;
-  const header = buf.toString("utf8", 0, firstNl);
-  const m = /^\{"format":(\d+),"generation":(\d+),"count":(\d+),"entries":\[$/.exec(header);
-  if (!m) return undefined;
-  const count = Number(m[3]);
-  const entries: Entry[] = new Array(count);
-  let start = firstNl + 1;
-  let n = 0;
-  try {
-    for (;;) {
-      const nl = buf.indexOf(10, start);
-      if (nl < 0) return undefined;
-      let end = nl;
-      if (buf[end - 1] === 44 /* , */) end--;
-      if (buf[start] === 93 /* ] */) {
-        const tail = buf.toString("utf8", start, nl);
-        if (tail !== "]}" || n !== count || buf.length !== nl + 1) return undefined;
-        break;
-      }
-      if (n >= count) return undefined;
-      entries[n++] = JSON.parse(buf.toString("utf8", start, end));
-      start = nl + 1;
-    }
-  } catch {
-    return undefined;
-  }
-  return { generation: Number(m[2]), entries };
+  const generation =
+    typeof d.generation === "number" && Number.isSafeInteger(d.generation) ? d.generation : 0;
+  const entries: Entry[] = [];
+  const damaged: DamagedLine[] = [];
+  d.entries.forEach((e: unknown, i: number) => {
+    const defect = entryDefect(e);
+    if (!defect) entries.push(e as Entry);
+    else
+      damaged.push({
+        offset: i,
+        bytes: Buffer.from(JSON.stringify(e) ?? "undefined"),
+        reason: `malformed entry: ${defect}`,
+        parsed: e,
+      });
+  });
+  return { generation, entries, damaged };
 }

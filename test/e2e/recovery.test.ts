@@ -2,7 +2,7 @@
  * A corrupt snapshot is never silently overwritten: it is moved aside, the state is rebuilt from the
  * newest backup plus the journals, and the server says so on stderr.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, ok, removeProject, tempProject } from "../helpers.js";
@@ -57,6 +57,23 @@ describe("corrupt snapshot", () => {
     expect(JSON.parse(readFileSync(data, "utf8")).entries).toHaveLength(3);
   }, 30_000);
 
+  it("with backupsKept 0, is still rebuilt from the newest archived journal, which is always kept", async () => {
+    const dir = tempProject({ memory: { store: { backupsKept: 0 } } });
+    dirs.push(dir);
+    const data = path.join(dir, "memory", "claude-flow-data.json");
+    let s = await connect(dir);
+    await ok(s.client, "memory_store", { key: "only", value: 1 });
+    await s.close();
+    writeFileSync(data, "garbage");
+    s = await connect(dir);
+    try {
+      const r = await ok<{ results: Array<{ value: unknown }> }>(s.client, "memory_query", { key: "only" });
+      expect(r.results[0]?.value).toBe(1);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
+
   it("without any backup, refuses to start and changes no file", async () => {
     const dir = tempProject({ memory: { store: { backupsKept: 0 } } });
     dirs.push(dir);
@@ -64,6 +81,7 @@ describe("corrupt snapshot", () => {
     const s = await connect(dir);
     await ok(s.client, "memory_store", { key: "only", value: 1 });
     await s.close();
+    rmSync(path.join(dir, "memory", "backups"), { recursive: true, force: true });
     writeFileSync(data, "garbage");
     const before = statSync(data).mtimeMs;
     await expect(connect(dir)).rejects.toThrow();
