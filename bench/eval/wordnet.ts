@@ -6,7 +6,8 @@
  * (e.g. `wordnet/noun.act/purge`), text = its lemmas, definition and examples, tag = the
  * lexicographer file (`noun.act`, `verb.motion`, ...).
  *
- * Queries, in the words of someone who cannot remember a word ("reverse dictionary"):
+ * Queries, in the words of someone who cannot remember a word ("reverse dictionary"): 16
+ * hand-written ones, and 240 generated:
  * - "gist": the three rarest words of the definition, some in another form, shuffled, in a
  *   question ("what do you call bitter tasted herbs", "word for sudden abrupt removals");
  * - "lookup": one of the synset's lemmas, sometimes in another form, asked about ("what does
@@ -161,6 +162,32 @@ function definitionOf(d: EvalDoc): string {
   return quote < 0 ? text : text.slice(0, quote);
 }
 
+/** Hand-written "what is the word for" questions, in a person's words rather than the definition's. */
+const HAND: ReadonlyArray<[string, string]> = [
+  [
+    "what do you call a boat built with smooth hull planks that do not overlap",
+    "wordnet/adj.all/carvel-built",
+  ],
+  ["eye disease where the cornea gets inflamed", "wordnet/noun.state/keratitis"],
+  ["the inactive form of pepsin made in the stomach", "wordnet/noun.substance/pepsinogen"],
+  [
+    "hotel rate that covers breakfast and dinner but not lunch",
+    "wordnet/noun.possession/modified_American_plan",
+  ],
+  ["attorney fee paid only when the case is won", "wordnet/noun.possession/contingency_fee"],
+  ["word for a virus in the bloodstream", "wordnet/noun.state/viremia"],
+  ["salad dressing of oil and vinegar", "wordnet/noun.food/French_dressing"],
+  ["copying DNA into messenger RNA", "wordnet/noun.process/transcription"],
+  ["sticky tape you put on wounds", "wordnet/noun.artifact/plaster"],
+  ["someone who gives in to demands to keep the peace", "wordnet/noun.person/appeaser"],
+  ["a country governed by religious leaders in the name of a deity", "wordnet/noun.group/theocracy"],
+  ["waiter in a dining room", "wordnet/noun.person/dining-room_attendant"],
+  ["cut of lamb with both loins and part of the backbone", "wordnet/noun.food/saddle"],
+  ["the philosophy that reality is made of several basic substances", "wordnet/noun.cognition/pluralism"],
+  ["the gills under a mushroom cap", "wordnet/noun.plant/gill"],
+  ["cape at the southern tip of norway", "wordnet/noun.location/Lindesnes"],
+];
+
 export function buildWordnetQueries(docs: readonly EvalDoc[], target = 240, seed = 0x0de5): EvalQuery[] {
   const df = documentFrequencies(docs.map(definitionOf));
   const byLemma = new Map<string, string[]>();
@@ -175,8 +202,14 @@ export function buildWordnetQueries(docs: readonly EvalDoc[], target = 240, seed
   );
   const order = candidates.map((d) => ({ d, r: random() })).sort((a, b) => a.r - b.r);
   const queries: EvalQuery[] = [];
+  const keys = new Set(docs.map((d) => d.key));
+  for (const [text, key] of HAND) {
+    if (!keys.has(key)) throw new Error(`hand-written question "${text}": ${key} is not in the sample`);
+    queries.push({ id: `hand-${key}`, text, relevant: [key], kind: "hand" });
+  }
+  // A hand-written question may be about a document a generated one asks about too.
   for (const { d } of order.slice(0, target)) {
-    const n = queries.length;
+    const n = queries.length - HAND.length;
     if (n % 2 === 0) {
       const ws = reword(rareAndOrdinaryWords(definitionOf(d), df, 3, random), random);
       const template = GIST_TEMPLATES[(n >> 1) % GIST_TEMPLATES.length] as (w: string) => string;
