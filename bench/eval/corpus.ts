@@ -17,7 +17,7 @@ export interface EvalDoc {
   /** Module or package (also the tag). */
   group: string;
   text: string;
-  source: "jsdoc" | "readme";
+  source: "jsdoc" | "readme" | "wordnet" | "changelog";
 }
 
 const MAX_TEXT = 2000;

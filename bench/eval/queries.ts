@@ -22,16 +22,17 @@ export interface EvalQuery {
   text: string;
   /** Keys that count as a correct answer. */
   relevant: string[];
-  kind: "name" | "gist" | "hand";
+  /** How it was made: "hand" (written by a person), or the name of its generator. */
+  kind: string;
 }
 
-const STOP = new Set(
+export const STOP = new Set(
   "a an the of to in on for and or is are be by with as at from that this which it its if not no can will when then than into each any all returns return value values default since param object objects function method string number true false undefined null used using use given new also only may must should".split(
     " ",
   ),
 );
 
-function words(s: string): string[] {
+export function words(s: string): string[] {
   return s.toLowerCase().match(/[a-z]+/g) ?? [];
 }
 
@@ -164,9 +165,7 @@ export function buildQueries(docs: EvalDoc[], target = 240, seed = 20240531): Ev
   // Documents with identical text are interchangeable answers (overloads, re-exports).
   const byText = new Map<string, string[]>();
   for (const d of docs) byText.set(d.text, [...(byText.get(d.text) ?? []), d.key]);
-  const df = new Map<string, number>();
-  for (const d of docs)
-    for (const w of new Set(words(`${d.name} ${d.text}`))) df.set(w, (df.get(w) ?? 0) + 1);
+  const df = documentFrequencies(docs.map((d) => `${d.name} ${d.text}`));
 
   const queries: EvalQuery[] = [];
   for (const [text, relevant] of HAND) {
@@ -193,7 +192,7 @@ export function buildQueries(docs: EvalDoc[], target = 240, seed = 20240531): Ev
     const relevant = byText.get(d.text) ?? [d.key];
     const group = d.group.replace(/[/_]/g, " ");
     let text: string;
-    let kind: EvalQuery["kind"];
+    let kind: string;
     if (n % 2 === 0) {
       // The leading verb stays (create, read, get); the nouns after it change number.
       const ws = identifierWords(d.name).map((w, i) => (i > 0 ? inflect(w) : w));
@@ -203,15 +202,7 @@ export function buildQueries(docs: EvalDoc[], target = 240, seed = 20240531): Ev
       );
       kind = "name";
     } else {
-      const content = [...new Set(words(firstSentence(d.text)).filter((w) => w.length >= 4 && !STOP.has(w)))];
-      const rarest = content
-        .sort((a, b) => (df.get(a) ?? 0) - (df.get(b) ?? 0) || (a < b ? -1 : 1))
-        .slice(0, 3);
-      const shuffled = rarest.map((w) => ({ w, r: random() })).sort((a, b) => a.r - b.r);
-      // Each word changes form with probability 1/2, at least one per query.
-      const change = shuffled.map(() => random() < 0.5);
-      if (!change.includes(true)) change[Math.floor(random() * change.length)] = true;
-      const ws = shuffled.map(({ w }, i) => (change[i] ? inflect(w) : w));
+      const ws = reword(rarestWords(firstSentence(d.text), df, 3), random);
       text = (GIST_TEMPLATES[(n >> 1) % GIST_TEMPLATES.length] as (w: string) => string)(ws.join(" "));
       kind = "gist";
     }
@@ -221,7 +212,7 @@ export function buildQueries(docs: EvalDoc[], target = 240, seed = 20240531): Ev
   return queries;
 }
 
-function firstSentence(text: string): string {
+export function firstSentence(text: string): string {
   const prose = text.replace(/```[\s\S]*?```/g, " ").replace(/`[^`]*`/g, " ");
   const m = /^[\s\S]*?[.!?](\s|$)/.exec(prose);
   return (m ? m[0] : prose).slice(0, 300);
@@ -251,4 +242,56 @@ export function withTypos(text: string, random: () => number): string {
             : w.slice(0, at) + letter + w.slice(at);
   }
   return parts.join("");
+}
+
+/**
+ * The fixed split: a query is in the held-out half when the FNV-1a hash of its id is odd. Tuning
+ * looks at the other half only (`npm run eval -- --tune`); the typo'd copy of a query is in the
+ * same half as its clean original.
+ */
+export function half(id: string): "tune" | "held-out" {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & 1 ? "held-out" : "tune";
+}
+
+/** The rarest distinct content words of `text` (4+ letters, no stop words), rarest first, ties by word. */
+export function rarestWords(text: string, df: ReadonlyMap<string, number>, n: number): string[] {
+  const content = [...new Set(words(text).filter((w) => w.length >= 4 && !STOP.has(w)))];
+  return content.sort((a, b) => (df.get(a) ?? 0) - (df.get(b) ?? 0) || (a < b ? -1 : 1)).slice(0, n);
+}
+
+/**
+ * The rarest content word of `text` and `n - 1` others drawn at random: one word that tells the
+ * document apart, the rest the ordinary words a description is made of.
+ */
+export function rareAndOrdinaryWords(
+  text: string,
+  df: ReadonlyMap<string, number>,
+  n: number,
+  random: () => number,
+): string[] {
+  const [rarest, ...others] = rarestWords(text, df, Number.POSITIVE_INFINITY);
+  if (rarest === undefined) return [];
+  const picked = others
+    .map((w) => ({ w, r: random() }))
+    .sort((a, b) => a.r - b.r)
+    .slice(0, n - 1)
+    .map((x) => x.w);
+  return [rarest, ...picked];
+}
+
+/** Shuffles `ws` and changes the form of each with probability 1/2, at least one: the gist of a text, reworded. */
+export function reword(ws: readonly string[], random: () => number): string[] {
+  const shuffled = ws.map((w) => ({ w, r: random() })).sort((a, b) => a.r - b.r);
+  const change = shuffled.map(() => random() < 0.5);
+  if (!change.includes(true)) change[Math.floor(random() * change.length)] = true;
+  return shuffled.map(({ w }, i) => (change[i] ? inflect(w) : w));
+}
+
+/** Document frequency of every word over `texts`. */
+export function documentFrequencies(texts: Iterable<string>): Map<string, number> {
+  const df = new Map<string, number>();
+  for (const t of texts) for (const w of new Set(words(t))) df.set(w, (df.get(w) ?? 0) + 1);
+  return df;
 }

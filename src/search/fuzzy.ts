@@ -37,6 +37,13 @@ export interface FuzzyOptions {
    */
   weight?: number;
   /**
+   * In `hybrid` mode, weight of the expansions of a query word the index does not hold at all,
+   * multiplied by their similarity. Such a word is nearly always a typo and there is no exact
+   * match to keep above its expansions, so they count almost as the word itself. Default 1.
+   * @example { typoWeight: 0.8 }
+   */
+  typoWeight?: number;
+  /**
    * In `hybrid` mode, a query word is expanded only when its term occurs in at most this
    * many documents: absent words are typos, rare ones may be; common ones are not. Default 2.
    */
@@ -48,6 +55,7 @@ export const DEFAULT_FUZZY: Required<FuzzyOptions> = {
   minLength: 4,
   maxExpansions: 3,
   weight: 0.5,
+  typoWeight: 1,
   rareDocFrequency: 2,
 };
 

@@ -17,6 +17,25 @@ import type { InvertedIndex } from "./inverted.js";
 import { compareRanked, KthLargest, type Ranked, TopK } from "./topk.js";
 import type { SearchCursor, SearchMode, SearchPlan } from "./types.js";
 
+/**
+ * Words that shape a question but say nothing about its subject ("how do I", "when did we",
+ * "which ... was it"). In a query that has other words they count for little; alone they count.
+ */
+const FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  (
+    "what when where which who whom whose why how " +
+    "am been being can could did do does doing had may might must shall should would " +
+    "i me my mine we us our ours you your yours he him his she her hers they them their theirs " +
+    "there these those someone anyone anybody somebody something anything " +
+    "ever yet just also very too so then than some any each every such " +
+    "about into onto over through during before after within without upon via " +
+    "but if while because though whether nor"
+  ).split(" "),
+);
+
+/** Query weight of a function word in a query that has other words: a tie-breaker, no more. */
+const FUNCTION_WORD_WEIGHT = 0.2;
+
 export interface PlanContext {
   index: InvertedIndex;
   fuzzy: FuzzyVocabulary;
@@ -31,14 +50,19 @@ export function planQuery(ctx: PlanContext, text: string, mode: SearchMode): Sea
   const raise = (term: string, weight: number) => {
     if ((weights.get(term) ?? 0) < weight) weights.set(term, weight);
   };
-  for (const word of analyzeQuery(text, ctx.stopWords)) {
+  const words = analyzeQuery(text, ctx.stopWords);
+  const functionWeight = words.some((w) => !FUNCTION_WORDS.has(w)) ? FUNCTION_WORD_WEIGHT : 1;
+  for (const word of words) {
     const term = stemCached(word);
-    raise(term, 1);
+    const own = FUNCTION_WORDS.has(word) ? functionWeight : 1;
+    raise(term, own);
     if (mode === "fulltext") continue;
     const docFreq = index.docFreq(term);
     if (mode === "hybrid" && docFreq > fuzzyOptions.rareDocFrequency) continue;
+    // A word the index lacks is a typo: its expansions stand in for it almost fully.
+    const weight = (mode === "hybrid" && docFreq === 0 ? fuzzyOptions.typoWeight : fuzzyOptions.weight) * own;
     for (const e of fuzzy.expand(word, fuzzyOptions)) {
-      if (e.term !== term) raise(e.term, fuzzyOptions.weight * e.similarity);
+      if (e.term !== term) raise(e.term, weight * e.similarity);
     }
   }
   const n = index.docCount;

@@ -30,6 +30,15 @@ import type {
 } from "./types.js";
 
 const DEFAULT_CACHE_SIZE = 1000;
+/*
+ * BM25 parameters for short entries: below the textbook 1.2 / 0.75, as passage retrieval
+ * finds (memory entries are passages, not articles). A lower k1 saturates term frequency
+ * sooner, so a rare word said once is not outweighed by a common word said often (or in the
+ * key); a lower b penalizes a long entry less for the length its examples and details add.
+ * Chosen on the tuning half of bench/eval (see its RESULTS.md).
+ */
+const DEFAULT_K1 = 0.8;
+const DEFAULT_B = 0.6;
 const MODES: readonly SearchMode[] = ["fulltext", "fuzzy", "hybrid"];
 
 interface CachedResult {
@@ -58,14 +67,14 @@ export class SearchIndex {
       ["fieldWeights.key", weights[0]],
       ["fieldWeights.tags", weights[1]],
       ["fieldWeights.value", weights[2]],
-      ["k1", options.k1 ?? 1.2],
+      ["k1", options.k1 ?? DEFAULT_K1],
     ] as const) {
       if (!Number.isFinite(x) || x < 0)
         throw new RangeError(`${name} must be a finite number >= 0, got ${x}`);
     }
-    const b = options.b ?? 0.75;
+    const b = options.b ?? DEFAULT_B;
     if (!(b >= 0 && b <= 1)) throw new RangeError(`b must be between 0 and 1, got ${b}`);
-    this.params = { k1: options.k1 ?? 1.2, b, weights };
+    this.params = { k1: options.k1 ?? DEFAULT_K1, b, weights };
     this.fuzzyOptions = { ...DEFAULT_FUZZY, ...definedOnly(options.fuzzy ?? {}) };
     const f = this.fuzzyOptions;
     for (const name of ["maxEdits", "minLength", "maxExpansions", "rareDocFrequency"] as const) {
@@ -73,8 +82,10 @@ export class SearchIndex {
         throw new RangeError(`fuzzy.${name} must be an integer >= 0, got ${f[name]}`);
       }
     }
-    if (!(f.weight >= 0 && f.weight <= 1))
-      throw new RangeError(`fuzzy.weight must be between 0 and 1, got ${f.weight}`);
+    for (const name of ["weight", "typoWeight"] as const) {
+      if (!(f[name] >= 0 && f[name] <= 1))
+        throw new RangeError(`fuzzy.${name} must be between 0 and 1, got ${f[name]}`);
+    }
     this.maxTextChars = options.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS;
     if (!Number.isInteger(this.maxTextChars) || this.maxTextChars < 0) {
       throw new RangeError(`maxTextChars must be an integer >= 0, got ${this.maxTextChars}`);

@@ -83,8 +83,9 @@ export function wordHash(word: string): number {
 
 /**
  * Calls `emit` for every token in `text`, lower-cased, in reading order: for a compound
- * word first the joined whole, then each part. Single ASCII characters are dropped (the
- * "s" of "it's", the "e" and "g" of "e.g.") because they only add noise. With `range`,
+ * word first the joined whole, then each part. A one-character word is a token ("C", "R",
+ * "x", "5": languages, variables, versions), but not as a part of a compound or after an
+ * apostrophe (the "e" and "g" of "e.g.", the "s" of "it's"), where it is only noise. With `range`,
  * tokens that are a plain slice of ASCII text go there instead of `emit` (see `RangeSink`).
  *
  * @example
@@ -95,21 +96,25 @@ export function wordHash(word: string): number {
 export function tokenize(text: string, emit: (token: string) => void, range?: RangeSink): void {
   // NFKC folds full-width and compatibility forms so "ｃｏｄｅ" meets "code"; pure ASCII needs none.
   if (NON_ASCII.test(text)) {
-    for (const match of text.normalize("NFKC").matchAll(COMPOUND)) splitWord(match[0], emit);
+    const folded = text.normalize("NFKC");
+    for (const match of folded.matchAll(COMPOUND)) {
+      const at = match.index;
+      splitWord(match[0], emit, at === 0 || !isApostrophe(folded.charCodeAt(at - 1)));
+    }
   } else {
     scanAscii(text, emit, range ?? ((t, start, end) => emit(t.slice(start, end).toLowerCase())));
   }
 }
 
 /** One compound word (a COMPOUND match) → its tokens. */
-function splitWord(word: string, emit: (token: string) => void): void {
+function splitWord(word: string, emit: (token: string) => void, standalone: boolean): void {
   if (PLAIN.test(word)) {
-    keep(word, emit);
+    keep(word, emit, standalone);
     return;
   }
   const parts = word.split(SEPARATORS).flatMap((p) => p.split(CASE_BOUNDARY));
   if (parts.length === 1) {
-    keep(word.toLowerCase(), emit);
+    keep(word.toLowerCase(), emit, standalone);
     return;
   }
   keep(parts.join("").toLowerCase(), emit);
@@ -128,6 +133,11 @@ function isWordChar(c: number): boolean {
 
 function isSeparator(c: number): boolean {
   return c === 46 || c === 95 || c === 45; // . _ -
+}
+
+/** ' and ’: what comes right after one is a clitic ("it's", "don’t"), not a word. */
+function isApostrophe(c: number): boolean {
+  return c === 39 || c === 0x2019;
 }
 
 const isLower = (c: number) => c >= 97 && c <= 122;
@@ -174,7 +184,10 @@ function scanAscii(text: string, emit: (token: string) => void, range: RangeSink
       i = j;
     }
     const length = i - start;
-    if (length === 1) continue; // a single ASCII character
+    if (length === 1) {
+      if (start === 0 || !isApostrophe(text.charCodeAt(start - 1))) range(text, start, i, h, p0, p1);
+      continue;
+    }
     if (
       kind === LOWER ||
       kind === DIGIT ||
@@ -257,8 +270,9 @@ function keepRange(text: string, start: number, end: number, range: RangeSink): 
   range(text, start, end, h, p0, p1);
 }
 
-function keep(token: string, emit: (token: string) => void): void {
-  if (token.length > MAX_TOKEN_LENGTH || (token.length === 1 && token.charCodeAt(0) < 128)) return;
+function keep(token: string, emit: (token: string) => void, standalone = false): void {
+  if (token.length > MAX_TOKEN_LENGTH || (token.length === 1 && !standalone && token.charCodeAt(0) < 128))
+    return;
   emit(token);
 }
 

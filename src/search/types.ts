@@ -127,9 +127,9 @@ export interface SearchIndexOptions {
    * @example { fieldWeights: { key: 5 } } // keys count even more; tags and value keep defaults
    */
   fieldWeights?: FieldWeights;
-  /** BM25 term-frequency saturation, >= 0. Default 1.2. @example { k1: 2 } */
+  /** BM25 term-frequency saturation, >= 0. Default 0.8. @example { k1: 1.2 } */
   k1?: number;
-  /** BM25 length normalization, 0 (none) .. 1 (full). Default 0.75. @example { b: 0.5 } */
+  /** BM25 length normalization, 0 (none) .. 1 (full). Default 0.6. @example { b: 0.75 } */
   b?: number;
   /** Fuzzy expansion tuning. @example { fuzzy: { maxEdits: 1, maxExpansions: 2 } } */
   fuzzy?: FuzzyOptions;

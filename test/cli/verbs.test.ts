@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { removeProject, tempProject } from "../helpers.js";
 import { cli, cliJson } from "./run.js";
 
@@ -39,6 +39,9 @@ const VERBS = [
   "analyze",
   "init",
 ];
+
+// Every test spawns the CLI a few times: seconds apiece on a busy 2-core machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const dirs: string[] = [];
 function project(config?: unknown): string {

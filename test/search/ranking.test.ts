@@ -77,6 +77,62 @@ describe("ranking", () => {
   });
 });
 
+describe("query words", () => {
+  it("a rare word said once in a long entry outweighs a commoner word said three times in a short one", () => {
+    const index = new SearchIndex();
+    index.upsert(doc({ key: "a", value: "words: the words that are spoken, words said aloud" }));
+    index.upsert(
+      doc({
+        key: "b",
+        value: "dowdy, pandowdy: a deep-dish apple dessert covered with a rich crust, served warm with cream",
+      }),
+    );
+    // "word" is in 9 of 42 entries, "pandowdy" in one.
+    for (let n = 0; n < 40; n++)
+      index.upsert(
+        doc({ key: `filler-${n}`, value: n < 8 ? `one word about topic ${n}` : `something else, ${n}` }),
+      );
+    expect(keys(index, "explain the word pandowdy")[0]).toBe("b");
+  });
+
+  it("question words count for little next to the words about the subject", () => {
+    const index = new SearchIndex();
+    index.upsert(doc({ key: "chat/1", value: "when did we last meet? we did not, did we" }));
+    index.upsert(doc({ key: "log/1", value: "a fix for the crash" }));
+    for (let n = 0; n < 10; n++) index.upsert(doc({ key: `other/${n}`, value: `fix number ${n}` }));
+    expect(keys(index, "when did we fix the crash")[0]).toBe("log/1");
+  });
+
+  it("a query made only of question words still finds them", () => {
+    const index = new SearchIndex();
+    index.upsert(doc({ key: "turn/1", value: "what did you mean?" }));
+    index.upsert(doc({ key: "turn/2", value: "nothing to see" }));
+    expect(keys(index, "what did you")).toEqual(["turn/1"]);
+  });
+
+  it("a one-letter name is a word: C finds the C language", () => {
+    const index = new SearchIndex();
+    index.upsert(doc({ key: "lang/c", value: "C: a systems programming language" }));
+    index.upsert(doc({ key: "lang/go", value: "Go: a systems programming language" }));
+    expect(keys(index, "what is C")).toEqual(["lang/c"]);
+    // The "s" of "it's" is no word.
+    index.upsert(doc({ key: "note", value: "it's fine" }));
+    expect(keys(index, "s")).toEqual([]);
+  });
+
+  it("a misspelled word the index lacks counts nearly as much as the word itself", () => {
+    const index = new SearchIndex();
+    index.upsert(doc({ key: "db/replication", value: "replication lag alerts" }));
+    for (let n = 0; n < 6; n++)
+      index.upsert(doc({ key: `ops/${n}`, value: `weekly alerts digest ${n}, alerts` }));
+    // "replicaton" is not in the index: its correction, the rarer word, decides the ranking.
+    expect(keys(index, "replicaton alerts")[0]).toBe("db/replication");
+    const exact = index.search({ text: "replication", filter: filter(), limit: 1 }).hits[0]?.score ?? 0;
+    const typo = index.search({ text: "replicaton", filter: filter(), limit: 1 }).hits[0]?.score ?? 0;
+    expect(typo).toBeGreaterThan(0.7 * exact);
+  });
+});
+
 describe("typo tolerance", () => {
   const index = new SearchIndex();
   index.upsert(doc({ key: "db/replication", value: "PostgreSQL streaming replication with a hot standby" }));
@@ -113,6 +169,9 @@ describe("options", () => {
     expect(() => new SearchIndex({ k1: -1 })).toThrow(/k1/);
     expect(() => new SearchIndex({ fieldWeights: { tags: Number.NaN } })).toThrow(/fieldWeights.tags/);
     expect(() => new SearchIndex({ fuzzy: { maxEdits: 1.5 } })).toThrow(/fuzzy.maxEdits/);
+    expect(() => new SearchIndex({ fuzzy: { typoWeight: 2 } })).toThrow(
+      /fuzzy.typoWeight must be between 0 and 1/,
+    );
   });
 
   it("rejects bad requests", () => {

@@ -37,8 +37,9 @@ describe("tokenize", () => {
     expect(tokens("ｃｏｄｅ")).toEqual(["code"]);
   });
 
-  it("drops single ASCII characters and over-long blobs", () => {
-    expect(tokens("it's e.g. x")).toEqual(["it", "eg"]);
+  it("keeps a one-character word, but not a clitic, a one-character part or an over-long blob", () => {
+    expect(tokens("C and R, x = 5")).toEqual(["c", "and", "r", "x", "5"]);
+    expect(tokens("it's e.g. don’t createX")).toEqual(["it", "eg", "don", "createx", "create"]);
     expect(tokens("a".repeat(65))).toEqual([]);
   });
 });
@@ -69,8 +70,8 @@ describe("stem", () => {
 /** The regex tokenizer the ASCII scanner must agree with, token for token. */
 function referenceTokens(text: string): string[] {
   const out: string[] = [];
-  const keep = (t: string) => {
-    if (t.length > 64 || (t.length === 1 && t.charCodeAt(0) < 128)) return;
+  const keep = (t: string, standalone = false) => {
+    if (t.length > 64 || (t.length === 1 && !standalone && t.charCodeAt(0) < 128)) return;
     out.push(t);
   };
   const normalized = /[\u0080-\uffff]/.test(text) ? text.normalize("NFKC") : text;
@@ -84,7 +85,8 @@ function referenceTokens(text: string): string[] {
         ),
       );
     if (parts.length === 1) {
-      keep(word.toLowerCase());
+      const before = normalized.charAt((m.index ?? 0) - 1);
+      keep(word.toLowerCase(), before !== "'" && before !== "\u2019");
       continue;
     }
     keep(parts.join("").toLowerCase());
