@@ -9,7 +9,6 @@
  */
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import path from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { readBackup } from "./backup.js";
@@ -17,7 +16,7 @@ import { MemoryError } from "./errors.js";
 import { EXPORT_FORMAT_ID } from "./exchange.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
 import type { BatchStoreOutput, ImportFormat, ImportInput, ImportOutput, ItemError } from "./model.js";
-import { resolveInsideProject } from "./paths.js";
+import { relativeToProject, resolveInsideProject } from "./paths.js";
 import { isExpired } from "./retention.js";
 
 type Concrete = Exclude<ImportFormat, "auto">;
@@ -81,7 +80,7 @@ export async function importFrom(
         lines,
         {
           ...input,
-          path: path.relative(bank.projectDir, file) || ".",
+          path: relativeToProject(bank.projectDir, file),
         },
         progress,
       );
@@ -93,7 +92,7 @@ export async function importFrom(
   return storeRecords(
     bank,
     records,
-    { ...input, path: path.relative(bank.projectDir, file) || "." },
+    { ...input, path: relativeToProject(bank.projectDir, file) },
     format,
     verified,
     progress,

@@ -33,7 +33,7 @@ import {
   type StoreOutput,
   ttlToMs,
 } from "./model.js";
-import { refuseStoreFiles, resolveInsideProject } from "./paths.js";
+import { refuseStoreFiles, relativeToProject, resolveInsideProject } from "./paths.js";
 import { expiryOf, isExpired } from "./retention.js";
 import {
   type IndexBuild,
@@ -69,6 +69,8 @@ export class MemoryBank {
   readonly config: MemoryConfig;
   readonly projectDir: string;
   readonly dataPath: string;
+  /** The config file in use (undefined when running on defaults). */
+  readonly configFile: string | undefined;
   readonly store: Backend;
   private index: SearchIndex | undefined;
   /** Embeddings (memory.embeddings.enabled): semantic mode, fused into hybrid. */
@@ -79,6 +81,7 @@ export class MemoryBank {
     this.config = loaded.memory;
     this.projectDir = loaded.projectDir;
     this.dataPath = loaded.dataPath;
+    this.configFile = loaded.file;
     this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
     this.store =
       options.backend ??
@@ -802,7 +805,7 @@ export class MemoryBank {
     let requested = input.path ?? path.join("memory", "exports", `memory-${stamp}.${format}`);
     if (compress && !requested.endsWith(".gz")) requested += ".gz";
     const file = resolveInsideProject(this.projectDir, requested);
-    refuseStoreFiles(file, this.dataPath);
+    refuseStoreFiles(file, { dataPath: this.dataPath, configFile: this.configFile });
     await ensureDir(path.dirname(file));
     const wanted = input.namespaces ? new Set(input.namespaces) : undefined;
     const now = Date.now();
@@ -814,7 +817,7 @@ export class MemoryBank {
     }
     entries.sort((a, b) => (a.namespace === b.namespace ? cmp(a.key, b.key) : cmp(a.namespace, b.namespace)));
     const written = await writeExportFile(file, entries, format, compress);
-    return { path: path.relative(this.projectDir, file), entries: entries.length, ...written };
+    return { path: relativeToProject(this.projectDir, file), entries: entries.length, ...written };
   }
 
   // ---------------------------------------------------------------------------------------------

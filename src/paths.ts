@@ -3,7 +3,7 @@
  * pass them, and an agent must not be able to read ~/.ssh or overwrite files elsewhere, whether
  * with "..", an absolute path, or a symlink that points out.
  */
-import { lstatSync, realpathSync } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { MemoryError } from "./errors.js";
 import { printable } from "./model.js";
@@ -47,6 +47,11 @@ export function resolveInsideProject(projectDir: string, requested: string, fiel
   return target;
 }
 
+/** How a path inside the project is shown to agents: relative to where the project really is. */
+export function relativeToProject(projectDir: string, file: string): string {
+  return path.relative(realLocation(projectDir), realLocation(file)) || ".";
+}
+
 function outside(field: string, requested: string): MemoryError {
   return new MemoryError(
     "PATH_OUTSIDE_PROJECT",
@@ -54,25 +59,102 @@ function outside(field: string, requested: string): MemoryError {
   );
 }
 
+/** What a tool's write must never replace: the store's files, and the config that names them. */
+export interface ProtectedFiles {
+  /** The store's snapshot path; the store owns its siblings named after it and its folders. */
+  dataPath: string;
+  /** The config file in use, if any. */
+  configFile?: string | undefined;
+}
+
+/** Folders beside the snapshot that belong to the store (backups, damaged bytes, session records). */
+const STORE_FOLDERS = new Set(["backups", "corrupt", "sessions"]);
+
 /**
- * Files the store owns (snapshot, journal, lock, temp files, backups/, corrupt/) must never be the
- * target of a write a tool was asked for: an export written over the journal would replace every
- * acknowledged write since the last compaction with an export document.
+ * Files the store owns (snapshot, journal, lock, temp files, vectors, backups/, corrupt/,
+ * sessions/) and the config file must never be the target of a write a tool was asked for: an
+ * export written over the journal would replace every acknowledged write since the last
+ * compaction with an export document, one over the snapshot would leave a store no process can
+ * open. Both sides are compared where they really are: the store's directory can be reached
+ * through a symlink (`memory/` -> `.store/`), and the project itself through a symlinked path
+ * (macOS's /tmp and /var are symlinks), so plain path strings do not tell whether two paths name
+ * one file. A hard link to one of those files is refused too.
  */
-export function refuseStoreFiles(file: string, dataPath: string, field = "path"): void {
-  const dir = path.dirname(dataPath);
-  const base = path.basename(dataPath).replace(/\.json$/, "");
-  const rel = path.relative(dir, file);
-  if (rel.startsWith("..") || path.isAbsolute(rel)) return;
-  const [first = ""] = rel.split(path.sep);
-  const owned =
-    first === "backups" ||
-    first === "corrupt" ||
-    (rel === first && (first.startsWith(`${base}.`) || first.startsWith(`.${path.basename(dataPath)}.`)));
-  if (owned) {
+export function refuseStoreFiles(file: string, protect: ProtectedFiles, field = "path"): void {
+  const target = realLocation(file);
+  const storeDir = realLocation(path.dirname(protect.dataPath));
+  if (protect.configFile && target === realLocation(protect.configFile)) {
     throw new MemoryError(
       "PATH_OUTSIDE_PROJECT",
-      `${field} '${printable(path.basename(file))}' is one of the store's own files in ${dir}: write exports elsewhere, such as memory/exports/backup.json`,
+      `${field} '${printable(path.basename(file))}' is the config file ${protect.configFile}: write exports elsewhere, such as memory/exports/backup.json`,
     );
   }
+  const base = path.basename(protect.dataPath).replace(/\.json$/, "");
+  const owned = (rel: string) => {
+    if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return false;
+    const [first = ""] = rel.split(path.sep);
+    return (
+      STORE_FOLDERS.has(first) ||
+      (rel === first && (first.startsWith(`${base}.`) || first.startsWith(`.${base}.`)))
+    );
+  };
+  let sameFile = false;
+  if (!owned(path.relative(storeDir, target)))
+    sameFile = isLinkOf(target, storeDir, owned, protect.configFile);
+  if (owned(path.relative(storeDir, target)) || sameFile) {
+    throw new MemoryError(
+      "PATH_OUTSIDE_PROJECT",
+      `${field} '${printable(path.basename(file))}' is ${sameFile ? "a hard link to " : ""}one of the store's own files in ${storeDir}: write exports elsewhere, such as memory/exports/backup.json`,
+    );
+  }
+}
+
+/**
+ * Where `file` really is, whether or not it exists yet: the real path of its deepest existing
+ * ancestor (every symlink on the way resolved) joined with the parts that do not exist.
+ */
+export function realLocation(file: string): string {
+  const missing: string[] = [];
+  let probe = path.resolve(file);
+  for (;;) {
+    try {
+      return path.join(realpathSync(probe), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(probe);
+      if (parent === probe) return path.resolve(file);
+      missing.push(path.basename(probe));
+      probe = parent;
+    }
+  }
+}
+
+/** True when `target` is an existing file with other names, one of which is a store file or the config. */
+function isLinkOf(
+  target: string,
+  storeDir: string,
+  owned: (rel: string) => boolean,
+  configFile: string | undefined,
+): boolean {
+  let st: Stats;
+  try {
+    st = statSync(target);
+  } catch {
+    return false;
+  }
+  if (!st.isFile() || st.nlink < 2) return false;
+  let names: string[] = [];
+  try {
+    names = readdirSync(storeDir).filter((n) => owned(n));
+  } catch {
+    // an unreadable store directory has no files to protect from here
+  }
+  const candidates = [...names.map((n) => path.join(storeDir, n)), ...(configFile ? [configFile] : [])];
+  return candidates.some((c) => {
+    try {
+      const o = statSync(c);
+      return o.ino === st.ino && o.dev === st.dev;
+    } catch {
+      return false;
+    }
+  });
 }

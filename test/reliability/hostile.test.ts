@@ -6,7 +6,6 @@
  * batches and export/import through symlinks. Every call must get a result or isError, the
  * process must stay up, nothing may appear outside the project, and the store must stay valid.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -21,7 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, type Connected, call, connect, textOf } from "../helpers.js";
+import { type Connected, call, connect, RawServer, textOf } from "../helpers.js";
 import { exportAll, SEED, STRESS } from "./harness.js";
 
 /** The project sits alone in a container directory: anything else appearing there escaped it. */
@@ -303,60 +302,6 @@ describe("paths for export and import", () => {
     assertContained();
   });
 });
-
-/** A server driven with raw bytes, for what a well-behaved client cannot even send. */
-class RawServer {
-  private proc: ChildProcessWithoutNullStreams;
-  private buf = "";
-  private waiters = new Map<unknown, (m: Record<string, unknown>) => void>();
-  exited = false;
-
-  constructor(cwd: string) {
-    this.proc = spawn(process.execPath, [CLI, "serve"], { cwd, env: { PATH: process.env.PATH ?? "" } });
-    this.proc.on("exit", () => {
-      this.exited = true;
-    });
-    this.proc.stderr.resume();
-    this.proc.stdout.on("data", (d: Buffer) => {
-      this.buf += d.toString("utf8");
-      for (let nl = this.buf.indexOf("\n"); nl >= 0; nl = this.buf.indexOf("\n")) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        const m = JSON.parse(line) as Record<string, unknown>;
-        this.waiters.get(m.id)?.(m);
-        this.waiters.delete(m.id);
-      }
-    });
-  }
-
-  send(raw: string | Buffer, id: unknown): Promise<Record<string, unknown>> {
-    const answer = new Promise<Record<string, unknown>>((resolve) => this.waiters.set(id, resolve));
-    this.proc.stdin.write(raw);
-    this.proc.stdin.write("\n");
-    return answer;
-  }
-
-  async init(): Promise<void> {
-    await this.send(
-      JSON.stringify({
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "raw", version: "1" },
-        },
-      }),
-      0,
-    );
-    this.proc.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
-  }
-
-  kill(): void {
-    this.proc.kill("SIGKILL");
-  }
-}
 
 describe("raw protocol lines", () => {
   it("NaN, Infinity, invalid UTF-8, 100k-deep nesting and broken JSON get answers; the server stays up", async () => {
