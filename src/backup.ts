@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
 import { z } from "zod";
@@ -15,6 +15,7 @@ import { writeExportFile } from "./exchange.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
 import { type Entry, NamespaceSchema } from "./model.js";
 import { isExpired } from "./retention.js";
+import { readRegularFile } from "./source-file.js";
 import { ensureDir, writeFileAtomic } from "./store/files.js";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -150,8 +151,9 @@ export async function readBackup(dir: string): Promise<{ manifest: BackupManifes
   const manifestPath = path.join(dir, MANIFEST_FILE);
   let raw: string;
   try {
-    raw = await readFile(manifestPath, "utf8");
-  } catch {
+    raw = (await readRegularFile(manifestPath, manifestPath)).toString("utf8");
+  } catch (error) {
+    if (error instanceof MemoryError) throw error; // not a regular file
     throw new MemoryError(
       "NOT_FOUND",
       `${dir} has no ${MANIFEST_FILE}: it is not a finished concurrent-export backup (or the folder is incomplete)`,
@@ -169,7 +171,8 @@ export async function readBackup(dir: string): Promise<{ manifest: BackupManifes
   const files: Buffer[] = [];
   for (const f of manifest.files) {
     const p = path.join(dir, f.file);
-    const buf = await readFile(p).catch(() => {
+    const buf = await readRegularFile(p, p).catch((error) => {
+      if (error instanceof MemoryError) throw error; // not a regular file
       throw new MemoryError(
         "CORRUPT_DATA",
         `backup file ${p} listed in the manifest is missing: nothing was imported`,

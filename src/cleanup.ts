@@ -4,13 +4,13 @@
  * re-checked inside each write transaction: one another agent refreshed in the meantime stays.
  * Namespaces whose policy is "permanent" are never touched.
  */
-import { readFile } from "node:fs/promises";
 import { runBatch } from "./batch.js";
 import { MemoryConfigSchema } from "./config.js";
 import { MemoryError } from "./errors.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
 import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } from "./model.js";
 import { isExpired, isPermanent, policyOf, withPolicies } from "./retention.js";
+import { readRegularFile } from "./source-file.js";
 
 export interface CleanupOptions extends ProgressOptions {
   /** Policies replacing the configured ones for this run (a retention file). */
@@ -139,8 +139,9 @@ const PolicyFileSchema = MemoryConfigSchema.shape.retentionPolicy.unwrap();
 export async function readRetentionFile(file: string): Promise<Record<string, string>> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readRegularFile(file, file)).toString("utf8");
   } catch (error) {
+    if (error instanceof MemoryError) throw error; // not a regular file
     const code = (error as NodeJS.ErrnoException).code;
     throw new MemoryError(
       code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR",

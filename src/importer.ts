@@ -7,9 +7,8 @@
  * Identity fields (id, createdAt, updatedAt, expiresAt, version) are kept, so an imported entry
  * ages exactly as it did at its source; entries that are already expired are not imported.
  */
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { type FileHandle, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { readBackup } from "./backup.js";
 import { MemoryError } from "./errors.js";
@@ -18,6 +17,7 @@ import type { MemoryBank, ProgressOptions } from "./memory.js";
 import type { BatchStoreOutput, ImportFormat, ImportInput, ImportOutput, ItemError } from "./model.js";
 import { relativeToProject, resolveInsideProject } from "./paths.js";
 import { isExpired } from "./retention.js";
+import { openRegularFile, readAll, readRegularFile } from "./source-file.js";
 
 type Concrete = Exclude<ImportFormat, "auto">;
 
@@ -71,23 +71,28 @@ export async function importFrom(
         `format "backup" reads a concurrent-export folder, but '${input.path}' is a file`,
       );
     }
-    const lines = await lineLayout(file, wanted);
-    if (lines) {
-      return streamImport(
-        bank,
-        file,
-        st.size,
-        lines,
-        {
-          ...input,
-          path: relativeToProject(bank.projectDir, file),
-        },
-        progress,
-      );
+    // Opened once, checked to be a regular file before anything reads it; every read below goes
+    // through this handle, so what was checked is what is read.
+    const handle = await openRegularFile(file, input.path);
+    try {
+      const size = (await handle.stat()).size;
+      const lines = await lineLayout(handle, wanted);
+      if (lines) {
+        return await streamImport(
+          bank,
+          handle,
+          size,
+          lines,
+          { ...input, path: relativeToProject(bank.projectDir, file) },
+          progress,
+        );
+      }
+      if (size > MAX_SOURCE_BYTES) throw tooLarge(input.path);
+      const text = decompress(await readAll(handle), input.path);
+      ({ format, records } = parseSource(text, wanted, input.path));
+    } finally {
+      await handle.close();
     }
-    if (st.size > MAX_SOURCE_BYTES) throw tooLarge(input.path);
-    const text = decompress(await readFile(file), input.path);
-    ({ format, records } = parseSource(text, wanted, input.path));
   }
   return storeRecords(
     bank,
@@ -217,9 +222,9 @@ const SNAPSHOT_HEADER =
   /^\{"format":\d+,"generation":\d+,"count":\d+(?:,"folded":\{"gen":\d+,"bytes":\d+\})?(?:,"ck":"[0-9a-f]{8}")?,"entries":\[$/;
 
 /** Looks at the start of the file to tell whether it can be streamed line by line. */
-async function lineLayout(file: string, wanted: ImportFormat): Promise<LineLayout | undefined> {
+async function lineLayout(file: FileHandle, wanted: ImportFormat): Promise<LineLayout | undefined> {
   let first: string | undefined;
-  for await (const item of linesOf(openText(file), 1024 * 1024)) {
+  for await (const item of linesOf(await decompressing(file, readStream(file)), 1024 * 1024)) {
     if ("tooLong" in item) return undefined;
     if (item.line.trim() === "") continue;
     first = item.line;
@@ -247,19 +252,20 @@ async function lineLayout(file: string, wanted: ImportFormat): Promise<LineLayou
 
 async function streamImport(
   bank: MemoryBank,
-  file: string,
+  file: FileHandle,
   fileBytes: number,
   layout: LineLayout,
   input: ImportInput,
   progress: ProgressOptions,
 ): Promise<ImportOutput> {
   const sink = new ImportSink(bank, input, layout.format, progress);
-  const raw = createReadStream(file);
+  const read: ReadCount = { bytes: 0 };
+  const raw = readStream(file, read);
   let batch: SourceRecord[] = [];
   let header = layout.framed;
   let closed = false;
   // Progress counts bytes of the file read so far: the number of records is unknown until the end.
-  const report = () => progress.onProgress?.(Math.min(raw.bytesRead, fileBytes), fileBytes);
+  const report = () => progress.onProgress?.(Math.min(read.bytes, fileBytes), fileBytes);
   const flush = async () => {
     const records = batch;
     batch = [];
@@ -282,7 +288,7 @@ async function streamImport(
   return sink.result(0);
 
   async function readLines(): Promise<void> {
-    for await (const item of linesOf(decompressing(file, raw), MAX_LINE_BYTES)) {
+    for await (const item of linesOf(await decompressing(file, raw), MAX_LINE_BYTES)) {
       if ("tooLong" in item) {
         batch.push({ error: `line ${item.number}: longer than ${MAX_LINE_BYTES} bytes; skipped` });
       } else {
@@ -325,22 +331,38 @@ function parseRecordLine(line: string, number: number, format: Concrete): Source
   }
 }
 
-function isGzipFile(file: string): boolean {
-  const fd = openSync(file, "r");
-  try {
-    const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    closeSync(fd);
-  }
+async function isGzipFile(file: FileHandle): Promise<boolean> {
+  const head = Buffer.alloc(2);
+  const { bytesRead } = await file.read(head, 0, 2, 0);
+  return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
-function decompressing(file: string, raw: Readable): Readable {
-  return isGzipFile(file) ? raw.pipe(createGunzip()) : raw;
+async function decompressing(file: FileHandle, raw: Readable): Promise<Readable> {
+  return (await isGzipFile(file)) ? raw.pipe(createGunzip()) : raw;
 }
 
-function openText(file: string): Readable {
-  return decompressing(file, createReadStream(file));
+/** Bytes read from the source so far, for progress. */
+interface ReadCount {
+  bytes: number;
+}
+
+/**
+ * The file from its first byte, read by position. Not fs.ReadStream: destroying one (as a reader
+ * that stops early does) closes the descriptor, and the same handle is read more than once.
+ */
+function readStream(file: FileHandle, count: ReadCount = { bytes: 0 }): Readable {
+  return Readable.from(
+    (async function* () {
+      for (;;) {
+        const buf = Buffer.allocUnsafe(256 * 1024);
+        const { bytesRead } = await file.read(buf, 0, buf.length, count.bytes);
+        if (bytesRead === 0) return;
+        count.bytes += bytesRead;
+        yield buf.subarray(0, bytesRead);
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 type LineItem = { line: string; number: number } | { tooLong: true; number: number };
@@ -538,8 +560,9 @@ function fromKnowledgeGraph(item: Record<string, unknown>): Record<string, unkno
 export async function readEntriesFile(file: string, name = file): Promise<SourceRecord[]> {
   let buf: Buffer;
   try {
-    buf = await readFile(file);
+    buf = await readRegularFile(file, name);
   } catch (error) {
+    if (error instanceof MemoryError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new MemoryError(
       code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR",
