@@ -19,6 +19,8 @@ import {
   type ExportInput,
   type ExportOutput,
   type ItemError,
+  MAX_DATE_MS,
+  MAX_VERSION,
   NamespaceSchema,
   type OnConflict,
   type ParallelQueryInput,
@@ -352,13 +354,21 @@ export class MemoryBank {
       }
     }
     if (existing && onConflict === "skip") return { outcome: "skipped" };
+    const o = p.origin;
     if (existing && onConflict === "error") {
       throw new MemoryError(
         "ALREADY_EXISTS",
         `key '${printable(p.input.key)}' already exists in namespace '${p.namespace}' (onConflict is "error")`,
       );
     }
-    const o = p.origin;
+    // Versions keep counting across an expired predecessor, so a stale ifVersion can never match.
+    const version = Math.max((found?.version ?? 0) + 1, o?.version ?? 0);
+    if (version > MAX_VERSION) {
+      throw new MemoryError(
+        "LIMIT_EXCEEDED",
+        `key '${printable(p.input.key)}' in namespace '${p.namespace}' is at version ${found?.version}, the last one a version can count to: delete it and store it again (versions restart at 1)`,
+      );
+    }
     const expiresAt =
       p.ttlMs !== undefined
         ? new Date(now + p.ttlMs).toISOString()
@@ -378,8 +388,7 @@ export class MemoryBank {
       createdAt: o?.createdAt ?? existing?.createdAt ?? stamp,
       updatedAt: o?.updatedAt ?? stamp,
       ...(expiresAt ? { expiresAt } : {}),
-      // Versions keep counting across an expired predecessor, so a stale ifVersion can never match.
-      version: Math.max((found?.version ?? 0) + 1, o?.version ?? 0),
+      version,
     };
     tx.put(entry);
     return { outcome: existing ? "updated" : "created", entry };
@@ -666,7 +675,7 @@ export class MemoryBank {
       try {
         const entry = parseInput(StoreInputSchema, raw, `entries[${index}]`);
         const p = this.prepare(entry, entry.namespace ?? input.namespace ?? DEFAULT_NAMESPACE);
-        if (options.preserve) p.origin = originOf(raw);
+        if (options.preserve) p.origin = originOf(raw, `entries[${index}]`);
         prepared.push({ index, p });
       } catch (error) {
         const key = typeof raw.key === "string" ? raw.key : undefined;
@@ -868,15 +877,43 @@ interface Prepared {
 
 type Origin = Partial<Pick<Entry, "id" | "createdAt" | "updatedAt" | "expiresAt" | "version">>;
 
-/** The identity fields of an imported entry that are well-formed enough to keep. */
-function originOf(raw: Record<string, unknown>): Origin {
+/**
+ * The identity fields an imported record brings, checked so that what is stored can always be
+ * read back over MCP (whose output schemas hold versions to safe integers and dates to dates):
+ * a field that is there but out of range is the record's error, naming the field; dates are
+ * normalized to ISO 8601 UTC.
+ */
+function originOf(raw: Record<string, unknown>, what: string): Origin {
   const o: Origin = {};
-  const date = (v: unknown) => typeof v === "string" && !Number.isNaN(Date.parse(v));
   if (typeof raw.id === "string" && raw.id.length > 0 && raw.id.length <= 200) o.id = raw.id;
-  if (date(raw.createdAt)) o.createdAt = raw.createdAt as string;
-  if (date(raw.updatedAt)) o.updatedAt = raw.updatedAt as string;
-  if (date(raw.expiresAt)) o.expiresAt = raw.expiresAt as string;
-  if (Number.isInteger(raw.version) && (raw.version as number) >= 1) o.version = raw.version as number;
+  for (const field of ["createdAt", "updatedAt", "expiresAt"] as const) {
+    const v = raw[field];
+    if (v === undefined || v === null) continue;
+    const ms = typeof v === "string" ? Date.parse(v) : Number.NaN;
+    if (Number.isNaN(ms)) {
+      throw new MemoryError(
+        "INVALID_INPUT",
+        `${what}: ${field} '${printable(v)}' is not a date: use ISO 8601 such as 2026-01-31T12:00:00Z, or leave it out`,
+      );
+    }
+    if (ms < 0 || ms > MAX_DATE_MS) {
+      throw new MemoryError(
+        "INVALID_INPUT",
+        `${what}: ${field} '${printable(v)}' is out of range: use a date from 1970-01-01 to 9999-12-31, or leave it out`,
+      );
+    }
+    o[field] = new Date(ms).toISOString();
+  }
+  const version = raw.version;
+  if (version !== undefined && version !== null) {
+    if (typeof version !== "number" || !Number.isInteger(version) || version < 1 || version > MAX_VERSION) {
+      throw new MemoryError(
+        "INVALID_INPUT",
+        `${what}: version ${printable(version)} is out of range: versions are whole numbers from 1 to ${MAX_VERSION}; leave it out to start at 1`,
+      );
+    }
+    o.version = version;
+  }
   return o;
 }
 

@@ -79,6 +79,15 @@ export function ttlToMs(ttl: string | number): number {
 
 const IsoDate = z.string().describe("ISO 8601 timestamp");
 
+/**
+ * The highest version an entry can reach: MCP answers carry versions as JSON numbers, which are
+ * exact only up to 2^53 - 1, and the output schemas refuse anything larger.
+ */
+export const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+
+/** The latest date an entry may carry (9999-12-31T23:59:59.999Z): ISO 8601 with a 4-digit year. */
+export const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** A stored memory. `version` starts at 1 and grows by one on every update. */
 export const EntrySchema = z.object({
   id: z.string(),
@@ -91,7 +100,7 @@ export const EntrySchema = z.object({
   createdAt: IsoDate,
   updatedAt: IsoDate,
   expiresAt: IsoDate.optional(),
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(MAX_VERSION),
 });
 export type Entry = z.infer<typeof EntrySchema>;
 
