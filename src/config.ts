@@ -8,7 +8,13 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { MemoryError } from "./errors.js";
-import { NAMESPACE_RULE, NamespaceSchema, parseDuration } from "./model.js";
+import {
+  MAX_DURATION_MS,
+  MAX_DURATION_TEXT,
+  NAMESPACE_RULE,
+  NamespaceSchema,
+  parseDuration,
+} from "./model.js";
 
 export const CONFIG_FILE = "claude-flow.config.json";
 
@@ -23,6 +29,11 @@ const RetentionSchema = z
   .refine((s) => s === "permanent" || parseDuration(s) !== undefined, {
     error: (iss) =>
       `retention '${String(iss.input)}' is invalid: use a duration such as '30d', '12h' or 'permanent'`,
+    abort: true,
+  })
+  .refine((s) => s === "permanent" || (parseDuration(s) ?? 0) <= MAX_DURATION_MS, {
+    error: (iss) =>
+      `retention '${String(iss.input)}' is too long: the longest is ${MAX_DURATION_TEXT}; use 'permanent' to keep entries forever`,
   });
 
 const BatchtoolsSchema = z.object({

@@ -61,18 +61,43 @@ export function parseDuration(text: string): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
+/**
+ * The longest TTL or retention, 1000 years: a date that far ahead is still an ISO 8601 date with
+ * a 4-digit year, far inside what a JavaScript Date holds (8.64e15 ms, year 275760). Longer
+ * durations only ever meant "keep it": leave the TTL out, or use "permanent".
+ */
+export const MAX_DURATION_MS = 1000 * 31_536_000_000;
+export const MAX_DURATION_TEXT = "1000y (31536000000 seconds)";
+
 export const TtlSchema = z
   .union([z.string(), z.number()], { error: "ttl must be a duration such as '30d' or '12h', or seconds" })
   .refine((t) => (typeof t === "number" ? Number.isFinite(t) && t > 0 : parseDuration(t) !== undefined), {
     error: (iss) =>
       `ttl '${printable(iss.input)}' is invalid: use a duration such as '30d', '12h', '15m' or a positive number of seconds`,
+    abort: true,
   })
-  .describe("Time to live: '30d', '12h', '15m', '45s', or a number of seconds. Expired entries disappear.");
+  .refine((t) => durationMs(t) <= MAX_DURATION_MS, {
+    error: (iss) =>
+      `ttl '${printable(iss.input)}' is too long: the longest ttl is ${MAX_DURATION_TEXT}; leave ttl out for an entry that does not expire`,
+  })
+  .describe(
+    "Time to live: '30d', '12h', '15m', '45s', or a number of seconds (at most 1000y). Expired entries disappear.",
+  );
+
+function durationMs(ttl: string | number): number {
+  return typeof ttl === "number" ? ttl * 1000 : (parseDuration(ttl) ?? Number.NaN);
+}
 
 export function ttlToMs(ttl: string | number): number {
-  const ms = typeof ttl === "number" ? ttl * 1000 : parseDuration(ttl);
-  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
-    throw new MemoryError("INVALID_INPUT", `ttl '${ttl}' is invalid: use '30d', '12h' or seconds`);
+  const ms = durationMs(ttl);
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new MemoryError("INVALID_INPUT", `ttl '${printable(ttl)}' is invalid: use '30d', '12h' or seconds`);
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new MemoryError(
+      "INVALID_INPUT",
+      `ttl '${printable(ttl)}' is too long: the longest ttl is ${MAX_DURATION_TEXT}; leave ttl out for an entry that does not expire`,
+    );
   }
   return ms;
 }

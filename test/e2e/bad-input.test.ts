@@ -38,6 +38,18 @@ const cases: Array<[string, string, Record<string, unknown>, RegExp]> = [
   ],
   ["bad ttl", "memory_store", { key: "k", value: 1, ttl: "later" }, /ttl 'later' is invalid/],
   ["negative ttl", "memory_store", { key: "k", value: 1, ttl: -5 }, /ttl '-5' is invalid/],
+  [
+    "ttl past any date",
+    "memory_store",
+    { key: "k", value: 1, ttl: "99999999999d" },
+    /ttl '99999999999d' is too long: the longest ttl is 1000y \(31536000000 seconds\)/,
+  ],
+  [
+    "ttl in seconds past any date",
+    "memory_store",
+    { key: "k", value: 1, ttl: 1e13 },
+    /ttl '10000000000000' is too long: the longest ttl is 1000y/,
+  ],
   ["tags not an array", "memory_store", { key: "k", value: 1, tags: "a,b" }, /tags must be an array/],
   [
     "ifVersion not an integer",
@@ -91,6 +103,29 @@ describe("bad input", () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/more than 100000 items: split the batch/);
   }, 60_000);
+
+  it("one out-of-range ttl in a batch is that entry's error; the valid entries of its chunk are stored", async () => {
+    const out = await ok<{ stored: number; errors: Array<{ index: number; key?: string; message: string }> }>(
+      s.client,
+      "batch_store",
+      {
+        namespace: "ttl-batch",
+        entries: [
+          { key: "a", value: 1 },
+          { key: "b", value: 2, ttl: "99999999999d" },
+          { key: "c", value: 3, ttl: 1e13 },
+          { key: "d", value: 4, ttl: "1000y" },
+        ],
+      },
+    );
+    expect(out.stored).toBe(2);
+    expect(out.errors.map((e) => [e.index, e.key])).toEqual([
+      [1, "b"],
+      [2, "c"],
+    ]);
+    expect(out.errors[0]?.message).toMatch(/entries\[1\]: ttl '99999999999d' is too long/);
+    for (const key of ["a", "d"]) await ok(s.client, "memory_delete", { namespace: "ttl-batch", key });
+  });
 
   it("after all of that the server still serves and nothing was lost", async () => {
     const q = await ok<{ results: Array<{ value: unknown }> }>(s.client, "memory_query", { key: "keep-me" });
