@@ -6,6 +6,7 @@
  */
 import pLimit from "p-limit";
 import { errorMessage, isTransient, MemoryError } from "./errors.js";
+import { withIoMessage } from "./io-errors.js";
 
 export interface BatchOptions {
   /** Items in flight at once (batchtools.maxConcurrent, or performance.concurrentQueries). */
@@ -63,8 +64,10 @@ export async function runBatch<T, R>(
       try {
         return { ok: true, value: await work(item, index), attempts: n };
       } catch (error) {
-        if (n > retries || !retryable(error))
-          return { ok: false, error, message: errorMessage(error), attempts: n };
+        if (n > retries || !retryable(error)) {
+          const shown = withIoMessage(error);
+          return { ok: false, error: shown, message: errorMessage(shown), attempts: n };
+        }
         retried++;
         batchCounters.retries++;
       } finally {

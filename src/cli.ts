@@ -19,6 +19,7 @@ import { errorMessage, MemoryError } from "./errors.js";
 import { importFrom, readEntriesFile } from "./importer.js";
 import { init } from "./init.js";
 import { indexStatus, validateStore } from "./integrity.js";
+import { withIoMessage } from "./io-errors.js";
 import { MemoryBank, type MemoryBankOptions } from "./memory.js";
 import {
   BatchStoreInputSchema,
@@ -106,7 +107,8 @@ export function buildCli(): Command {
         try {
           outcome = await work(bank, loaded);
           op.end(undefined, outcome.items);
-        } catch (error) {
+        } catch (thrown) {
+          const error = withIoMessage(thrown);
           op.end(error instanceof MemoryError ? error.code : "INTERNAL");
           throw error;
         }
@@ -890,7 +892,8 @@ async function main(argv: string[]): Promise<void> {
   const program = buildCli();
   try {
     await program.parseAsync(argv);
-  } catch (error) {
+  } catch (thrown) {
+    const error = withIoMessage(thrown);
     if (error instanceof CommanderError) {
       process.exit(error.exitCode === 0 ? 0 : 2);
     }

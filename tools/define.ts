@@ -14,6 +14,7 @@ import type {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { errorMessage, MemoryError } from "../src/errors.js";
+import { withIoMessage } from "../src/io-errors.js";
 import type { MemoryBank, ProgressOptions } from "../src/memory.js";
 
 type Shape = Record<string, z.ZodType>;
@@ -97,7 +98,8 @@ export function registerTool(
         hooks.onCall?.(tool.name, performance.now() - started);
         op?.end(undefined, tool.items?.(output));
         return { content: [{ type: "text", text: tool.render(output) }], structuredContent: output };
-      } catch (error) {
+      } catch (thrown) {
+        const error = withIoMessage(thrown);
         const code = error instanceof MemoryError ? error.code : "INTERNAL";
         hooks.onCall?.(tool.name, performance.now() - started, code);
         op?.end(code);
@@ -107,7 +109,8 @@ export function registerTool(
   );
 }
 
-export function toolError(error: unknown): CallToolResult {
+export function toolError(thrown: unknown): CallToolResult {
+  const error = withIoMessage(thrown);
   const text =
     error instanceof MemoryError
       ? `${error.message} [${error.code}]`

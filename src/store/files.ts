@@ -4,7 +4,7 @@
  * old file or the new one, never a mix.
  */
 import { randomBytes } from "node:crypto";
-import { constants, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { chmod, type FileHandle, lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
@@ -19,7 +19,29 @@ export const DIR_MODE = 0o700;
  * Returns the first directory it created, if any.
  */
 export async function ensureDir(dir: string): Promise<string | undefined> {
-  return mkdir(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    return await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === "ENOENT" ? mkdirCause(dir, error) : error;
+  }
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT when it cannot create a folder for another reason (a
+ * read-only file system, no permission). Creating the first missing folder on its own gets the
+ * real reason, which is what the person has to fix.
+ */
+function mkdirCause(dir: string, reported: unknown): unknown {
+  let missing = path.resolve(dir);
+  while (path.dirname(missing) !== missing && !existsSync(path.dirname(missing)))
+    missing = path.dirname(missing);
+  try {
+    mkdirSync(missing, { mode: DIR_MODE });
+    rmdirSync(missing);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") return error;
+  }
+  return reported;
 }
 
 /** Names other than the store's own files that a directory dedicated to the store may hold. */
@@ -62,7 +84,11 @@ export async function ensurePrivateDir(dataPath: string, log?: (message: string)
 }
 
 export function ensureDirSync(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  try {
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === "ENOENT" ? mkdirCause(dir, error) : error;
+  }
 }
 
 /**

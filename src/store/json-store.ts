@@ -29,6 +29,7 @@ import { lstat, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { MemoryError } from "../errors.js";
+import { ioError } from "../io-errors.js";
 import type { Entry } from "../model.js";
 import type {
   Backend,
@@ -717,12 +718,11 @@ export class JsonStore implements Backend {
       } catch (error) {
         await this.undoAppend(before);
         const e =
-          (error as NodeJS.ErrnoException).code === "ENOSPC"
-            ? new MemoryError("IO_ERROR", "the disk is full: nothing was stored; free space and retry")
-            : new MemoryError(
-                "IO_ERROR",
-                `writing the journal failed: ${(error as Error).message}; nothing was stored`,
-              );
+          ioError(error, "nothing was stored") ??
+          new MemoryError(
+            "IO_ERROR",
+            `writing the journal failed: ${(error as Error).message}; nothing was stored`,
+          );
         for (const t of group) t.reject(e);
         return;
       }
