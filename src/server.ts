@@ -3,6 +3,8 @@
  * protocol only; everything else goes to stderr.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { isJSONRPCRequest } from "@modelcontextprotocol/sdk/types.js";
 import { registerTool, type ToolHooks } from "../tools/define.js";
 import { tools } from "../tools/index.js";
 import type { LoadedConfig } from "./config.js";
@@ -26,6 +28,37 @@ export function buildServer(bank: MemoryBank, hooks: ToolHooks = {}): McpServer 
   );
   for (const tool of tools) registerTool(server, bank, tool, hooks);
   return server;
+}
+
+/** The JSON-RPC error for a request that arrives before initialize (as the SDK's HTTP transport says it). */
+export const NOT_INITIALIZED = -32000;
+
+/**
+ * The MCP lifecycle starts with initialize: before it, a client may only ping. The SDK's server
+ * answers any request at any time, so a request other than initialize or ping that arrives first
+ * is refused here with a JSON-RPC error, before it reaches a tool. Wraps the handler the SDK
+ * installed on the transport, so it must run after connect().
+ */
+export function answerOnlyAfterInitialize(transport: Transport): void {
+  const handle = transport.onmessage;
+  let initialized = false;
+  transport.onmessage = (message, extra) => {
+    if (!initialized && isJSONRPCRequest(message)) {
+      if (message.method === "initialize") initialized = true;
+      else if (message.method !== "ping") {
+        void transport.send({
+          jsonrpc: "2.0",
+          id: message.id,
+          error: {
+            code: NOT_INITIALIZED,
+            message: `Bad Request: Server not initialized: '${message.method.slice(0, 100)}' came before initialize; send initialize first (only ping is answered before it)`,
+          },
+        });
+        return;
+      }
+    }
+    handle?.(message, extra);
+  };
 }
 
 export interface RunningServer {
@@ -72,6 +105,7 @@ export async function serveStdio(loaded: LoadedConfig, log: (m: string) => void)
   process.once("SIGINT", () => void shutdown("SIGINT"));
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   await server.connect(transport);
+  answerOnlyAfterInitialize(transport);
   log(`serving ${bank.dataPath} (${bank.store.size} entries) on stdio`);
   return { bank, server, done };
 }

@@ -9,7 +9,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { TopLevelId } from "../../src/transport.js";
-import { CLI, call, connect, removeProject, tempProject, textOf } from "../helpers.js";
+import { CLI, call, connect, RawServer, removeProject, tempProject, textOf } from "../helpers.js";
 import { SEED, sleep } from "./harness.js";
 
 const dirs: string[] = [];
@@ -143,4 +143,44 @@ describe("a client that stops reading", () => {
       proc.kill("SIGKILL");
     }
   }, 120_000);
+});
+
+describe("the MCP lifecycle", () => {
+  it("a tools/call before initialize is refused with a JSON-RPC error; ping is answered; after initialize it is served", async () => {
+    const dir = tempProject();
+    dirs.push(dir);
+    const raw = new RawServer(dir);
+    const store = (id: number) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "memory_store", arguments: { key: "early", value: 1 } },
+      });
+    try {
+      const early = await raw.send(store(1), 1);
+      expect(early.result).toBeUndefined();
+      expect(early.error).toMatchObject({ code: -32000 });
+      expect((early.error as { message: string }).message).toMatch(
+        /not initialized: 'tools\/call' came before initialize; send initialize first/,
+      );
+      const list = await raw.send('{"jsonrpc":"2.0","id":2,"method":"tools/list"}', 2);
+      expect(list.error).toMatchObject({ code: -32000 });
+      expect(await raw.send('{"jsonrpc":"2.0","id":3,"method":"ping"}', 3)).toMatchObject({ result: {} });
+
+      await raw.init();
+      const served = await raw.send(store(4), 4);
+      expect((served.result as { isError?: boolean }).isError).toBeUndefined();
+      const get = await raw.send(
+        '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"memory_get","arguments":{"key":"early"}}}',
+        5,
+      );
+      // Stored once: by the call made after initialize, not by the refused one.
+      expect(
+        (get.result as { structuredContent: { entry: { version: number } } }).structuredContent.entry.version,
+      ).toBe(1);
+    } finally {
+      raw.kill();
+    }
+  }, 30_000);
 });
