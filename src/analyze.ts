@@ -35,7 +35,7 @@ export type Analysis = z.infer<typeof AnalysisSchema>;
 export function analyze(bank: MemoryBank, options: { namespace?: string; top?: number } = {}): Analysis {
   bank.store.refresh();
   const top = options.top ?? 10;
-  const now = Date.now();
+  const now = bank.store.now();
   const perNs = new Map<string, { entries: number; valueBytes: number }>();
   const sizes: Array<{ namespace: string; key: string; valueBytes: number }> = [];
   const byHash = new Map<string, { valueBytes: number; keys: string[] }>();
@@ -45,7 +45,7 @@ export function analyze(bank: MemoryBank, options: { namespace?: string; top?: n
   let totalBytes = 0;
   for (const e of bank.store.entries()) {
     if (options.namespace !== undefined && e.namespace !== options.namespace) continue;
-    if (isExpired(e, bank.config, now)) continue;
+    if (isExpired(e, bank.retention, now)) continue;
     const json = JSON.stringify(e.value) ?? "null";
     const valueBytes = Buffer.byteLength(json, "utf8");
     total++;

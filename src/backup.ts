@@ -91,13 +91,13 @@ export async function concurrentExport(
   }
   bank.store.refresh();
   const wanted = options.namespaces?.length ? new Set(options.namespaces) : undefined;
-  const now = Date.now();
+  const now = bank.store.now();
   // Snapshot the entries first: the files then describe one moment even while others write.
   const groups = new Map<string, Entry[]>();
   for (const ns of bank.store.namespaces()) {
     if (wanted && !wanted.has(ns)) continue;
     const live = [...(bank.store.namespace(ns)?.values() ?? [])].filter(
-      (e) => !isExpired(e, bank.config, now),
+      (e) => !isExpired(e, bank.retention, now),
     );
     if (live.length)
       groups.set(

@@ -9,7 +9,7 @@ import { MemoryConfigSchema } from "./config.js";
 import { MemoryError } from "./errors.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
 import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } from "./model.js";
-import { isExpired, isPermanent, policyOf, withPolicies } from "./retention.js";
+import { deletionTime, isExpired, isPermanent, policyOf, withPolicies } from "./retention.js";
 import { readRegularFile } from "./source-file.js";
 
 export interface CleanupOptions extends ProgressOptions {
@@ -24,7 +24,7 @@ export async function cleanup(
 ): Promise<CleanupOutput> {
   const started = performance.now();
   const dryRun = input.dryRun ?? false;
-  const config = options.policies ? withPolicies(bank.config, options.policies) : bank.config;
+  const rules = options.policies ? withPolicies(bank.retention, options.policies) : bank.retention;
   bank.store.refresh();
   const known = knownNamespaces(bank);
   for (const ns of [...(input.namespaces ?? []), ...Object.keys(options.policies ?? {})]) {
@@ -33,15 +33,16 @@ export async function cleanup(
   const wanted = input.namespaces ?? known;
   const skipped: CleanupOutput["skipped"] = [];
   const work: Array<{ namespace: string; keys: string[]; scanned: number }> = [];
-  const now = Date.now();
+  // Removing destroys: only what both this process's clock and the store's say has expired.
+  const now = deletionTime(bank.store.now());
   for (const namespace of [...new Set(wanted)].sort()) {
-    if (isPermanent(namespace, config)) {
+    if (isPermanent(namespace, rules)) {
       skipped.push({ namespace, reason: "retention is permanent" });
       continue;
     }
     const byKey = bank.store.namespace(namespace);
     const keys: string[] = [];
-    for (const e of byKey?.values() ?? []) if (isExpired(e, config, now)) keys.push(e.key);
+    for (const e of byKey?.values() ?? []) if (isExpired(e, rules, now)) keys.push(e.key);
     work.push({ namespace, keys, scanned: byKey?.size ?? 0 });
   }
 
@@ -61,11 +62,11 @@ export async function cleanup(
       for (let i = 0; i < w.keys.length; i += chunk) {
         const part = w.keys.slice(i, i + chunk);
         const gone = await bank.store.write((tx) => {
-          const at = Date.now();
+          const at = deletionTime(tx.now);
           const out: string[] = [];
           for (const key of part) {
             const e = tx.get(w.namespace, key);
-            if (!e || !isExpired(e, config, at)) continue;
+            if (!e || !isExpired(e, rules, at)) continue;
             tx.del(w.namespace, key);
             out.push(key);
           }
@@ -95,7 +96,7 @@ export async function cleanup(
     const keys = [...o.value].sort();
     namespaces.push({
       namespace: w.namespace,
-      retention: policyOf(w.namespace, config),
+      retention: policyOf(w.namespace, rules),
       scanned: w.scanned,
       removed: keys.length,
       keys: keys.slice(0, MAX_LISTED_KEYS),

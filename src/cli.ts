@@ -97,7 +97,8 @@ export function buildCli(): Command {
       const bank = await MemoryBank.open(loaded, { log: storeLog(g().verbose ?? false), ...bankOptions });
       let recorder: SessionRecorder | undefined;
       try {
-        recorder = await SessionRecorder.start(sessionsDir(bank.dataPath), bank.config, {
+        recorder = await SessionRecorder.start(sessionsDir(bank.dataPath), bank.retention, {
+          now: () => bank.store.now(),
           kind: "cli",
           command: verb,
           log,
@@ -631,7 +632,7 @@ export function buildCli(): Command {
     )
     .action(() =>
       run("performance-report", async (bank) => {
-        const { sessions } = await listSessions(sessionsDir(bank.dataPath));
+        const { sessions } = await listSessions(sessionsDir(bank.dataPath), bank.store.now());
         const result = performanceReport(sessions);
         return out({
           result,

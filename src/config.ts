@@ -214,10 +214,3 @@ function unwrapObject(schema: z.ZodType): z.ZodObject | undefined {
   }
   return undefined;
 }
-
-/** Retention of a namespace in ms, or undefined for "permanent" / no policy. */
-export function retentionMs(config: MemoryConfig, namespace: string): number | undefined {
-  const policy = config.retentionPolicy[namespace];
-  if (!policy || policy === "permanent") return undefined;
-  return parseDuration(policy);
-}

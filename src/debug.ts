@@ -42,7 +42,7 @@ export async function debugInfo(
   bank.store.refresh();
   const files = storeFiles(bank.dataPath);
   const status = bank.store.status();
-  const listed = await listSessions(files.sessions);
+  const listed = await listSessions(files.sessions, bank.store.now());
   const shown = listed.sessions.filter((s) =>
     options.all ? true : options.concurrent ? s.status !== "ended" : s.status === "alive",
   );

@@ -21,9 +21,9 @@ export async function deleteEntries(bank: MemoryBank, input: DeleteInput): Promi
   const namespace = input.namespace ?? "default";
   const dryRun = input.dryRun ?? false;
   bank.store.refresh();
-  const now = Date.now();
+  const now = bank.store.now();
   const matches = (e: Entry) =>
-    !isExpired(e, bank.config, now) &&
+    !isExpired(e, bank.retention, now) &&
     (input.key === undefined || e.key === input.key) &&
     (input.keyPrefix === undefined || e.key.startsWith(input.keyPrefix)) &&
     (!input.tags?.length || input.tags.every((t) => e.tags.includes(t)));

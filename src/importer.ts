@@ -141,7 +141,7 @@ class ImportSink {
   async store(records: SourceRecord[], onDone?: (done: number) => void): Promise<void> {
     const base = this.read;
     this.read += records.length;
-    const now = Date.now();
+    const now = this.bank.store.now();
     const items: Array<{ index: number; raw: Record<string, unknown> }> = [];
     records.forEach((r, i) => {
       const index = base + i;
@@ -159,9 +159,9 @@ class ImportSink {
       const ns = typeof raw.namespace === "string" ? raw.namespace : "default";
       const updatedAt = typeof raw.updatedAt === "string" ? raw.updatedAt : new Date(now).toISOString();
       const expiresAt = typeof raw.expiresAt === "string" ? raw.expiresAt : undefined;
-      if (
-        isExpired({ namespace: ns, updatedAt, ...(expiresAt ? { expiresAt } : {}) }, this.bank.config, now)
-      ) {
+      // Judged as this project will stamp it: by its own policy for the namespace.
+      const entry = { namespace: ns, updatedAt, ...(expiresAt ? { expiresAt } : {}) };
+      if (isExpired(entry, this.bank.retention, now)) {
         this.expired++;
         return;
       }

@@ -36,7 +36,7 @@ import {
   ttlToMs,
 } from "./model.js";
 import { refuseStoreFiles, relativeToProject, resolveInsideProject } from "./paths.js";
-import { expiryOf, isExpired } from "./retention.js";
+import { expiryOf, isExpired, projectId, type Retention, retentionOf, stampOf } from "./retention.js";
 import {
   type IndexBuild,
   type SearchCursor,
@@ -73,6 +73,8 @@ export class MemoryBank {
   readonly dataPath: string;
   /** The config file in use (undefined when running on defaults). */
   readonly configFile: string | undefined;
+  /** This project's retention rules: its policies, and its id as stamped on what it writes. */
+  readonly retention: Retention;
   readonly store: Backend;
   private index: SearchIndex | undefined;
   /** Embeddings (memory.embeddings.enabled): semantic mode, fused into hybrid. */
@@ -84,6 +86,7 @@ export class MemoryBank {
     this.projectDir = loaded.projectDir;
     this.dataPath = loaded.dataPath;
     this.configFile = loaded.file;
+    this.retention = retentionOf(this.config, projectId(loaded.projectDir));
     this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
     this.store =
       options.backend ??
@@ -95,7 +98,7 @@ export class MemoryBank {
         lockStaleMs: this.config.store.lockStaleMs,
         concurrentBackups: this.config.batchtools.concurrentBackups,
         exclusive: !this.config.performance.enableParallelAccess,
-        isExpired: (e, now) => isExpired(e, this.config, now),
+        isExpired: (e, now) => isExpired(e, this.retention, now),
         ...(options.rebuildWithoutBackup ? { rebuildWithoutBackup: true } : {}),
         log: this.log,
       });
@@ -238,7 +241,7 @@ export class MemoryBank {
   }
 
   private toDoc(e: Entry): SearchDoc {
-    return toSearchDoc(e, this.config);
+    return toSearchDoc(e, this.retention);
   }
 
   get searchIndex(): SearchIndex | undefined {
@@ -337,10 +340,11 @@ export class MemoryBank {
   }
 
   private applyStore(tx: TxView, p: Prepared, onConflict: OnConflict): ApplyResult {
-    const now = Date.now();
+    // Stamped with the store's time, not this process's (store/clock.ts).
+    const now = tx.now;
     const stamp = new Date(now).toISOString();
     const found = tx.get(p.namespace, p.input.key);
-    const existing = found && !isExpired(found, this.config, now) ? found : undefined;
+    const existing = found && !isExpired(found, this.retention, now) ? found : undefined;
     if (p.input.ifVersion !== undefined) {
       const current = existing?.version ?? 0;
       if (current !== p.input.ifVersion) {
@@ -389,6 +393,7 @@ export class MemoryBank {
       updatedAt: o?.updatedAt ?? stamp,
       ...(expiresAt ? { expiresAt } : {}),
       version,
+      retention: stampOf(p.namespace, this.retention),
     };
     tx.put(entry);
     return { outcome: existing ? "updated" : "created", entry };
@@ -400,7 +405,7 @@ export class MemoryBank {
   get(key: string, namespace = DEFAULT_NAMESPACE): Entry | undefined {
     this.store.refresh();
     const e = this.store.get(namespace, key);
-    return e && !isExpired(e, this.config) ? e : undefined;
+    return e && !isExpired(e, this.retention, this.store.now()) ? e : undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -474,7 +479,7 @@ export class MemoryBank {
       const e = this.store.get(ns, key);
       return (
         e !== undefined &&
-        passes(e, q.filter, this.config) &&
+        passes(e, q.filter, this.retention) &&
         (!q.filter.namespaces || q.filter.namespaces.includes(ns))
       );
     };
@@ -528,7 +533,7 @@ export class MemoryBank {
       ...(input.since ? { since: Date.parse(input.since) } : {}),
       ...(input.until ? { until: Date.parse(input.until) } : {}),
       includeExpired: input.includeExpired ?? false,
-      now: Date.now(),
+      now: this.store.now(),
     };
     // Identity of the query a cursor belongs to: every field that changes the answer, with
     // defaults filled in and in a fixed order, so equal queries match however they were spelled.
@@ -615,14 +620,14 @@ export class MemoryBank {
     for (const ns of nsList) {
       if (key !== undefined) {
         const e = this.store.get(ns, key);
-        if (e && passes(e, filter, this.config)) hits.push({ namespace: ns, key: e.key, score: 1 });
+        if (e && passes(e, filter, this.retention)) hits.push({ namespace: ns, key: e.key, score: 1 });
         continue;
       }
       const byKey = this.store.namespace(ns);
       if (!byKey) continue;
       for (const e of byKey.values()) {
         if (input.keyPrefix !== undefined && !e.key.startsWith(input.keyPrefix)) continue;
-        if (!passes(e, filter, this.config)) continue;
+        if (!passes(e, filter, this.retention)) continue;
         // Listings order by recency; the score carries it so the cursor order is the same total order.
         const score = input.keyPrefix !== undefined ? 1 : Date.parse(e.updatedAt);
         hits.push({ namespace: ns, key: e.key, score });
@@ -645,7 +650,7 @@ export class MemoryBank {
     const hits: Array<{ namespace: string; key: string; score: number }> = [];
     for (const ns of filter.namespaces ?? this.store.namespaces()) {
       for (const e of this.store.namespace(ns)?.values() ?? []) {
-        if (!passes(e, filter, this.config)) continue;
+        if (!passes(e, filter, this.retention)) continue;
         const hay = `${e.key} ${JSON.stringify(e.value)} ${e.tags.join(" ")}`.toLowerCase();
         const score = words.filter((w) => hay.includes(w)).length;
         if (score > 0) hits.push({ namespace: ns, key: e.key, score });
@@ -817,11 +822,11 @@ export class MemoryBank {
     refuseStoreFiles(file, { dataPath: this.dataPath, configFile: this.configFile });
     await ensureDir(path.dirname(file));
     const wanted = input.namespaces ? new Set(input.namespaces) : undefined;
-    const now = Date.now();
+    const now = this.store.now();
     const entries: Entry[] = [];
     for (const e of this.store.entries()) {
       if (wanted && !wanted.has(e.namespace)) continue;
-      if (!input.includeExpired && isExpired(e, this.config, now)) continue;
+      if (!input.includeExpired && isExpired(e, this.retention, now)) continue;
       entries.push(e);
     }
     entries.sort((a, b) => (a.namespace === b.namespace ? cmp(a.key, b.key) : cmp(a.namespace, b.namespace)));
@@ -840,8 +845,8 @@ export class MemoryBank {
 }
 
 /** What the search index sees of an entry; expiry resolved from its TTL or its namespace's retention. */
-export function toSearchDoc(e: Entry, config?: MemoryConfig): SearchDoc {
-  const expiresAt = config ? expiryOf(e, config) : e.expiresAt ? Date.parse(e.expiresAt) : undefined;
+export function toSearchDoc(e: Entry, rules?: Retention): SearchDoc {
+  const expiresAt = rules ? expiryOf(e, rules) : e.expiresAt ? Date.parse(e.expiresAt) : undefined;
   return {
     namespace: e.namespace,
     key: e.key,
@@ -951,7 +956,7 @@ function toResult(e: Entry, score: number): QueryResult {
   };
 }
 
-function passes(e: Entry, f: SearchFilter, config: MemoryConfig): boolean {
+function passes(e: Entry, f: SearchFilter, rules: Retention): boolean {
   if (f.type && e.type !== f.type) return false;
   if (f.tags?.length) {
     const has = (t: string) => e.tags.includes(t);
@@ -962,7 +967,7 @@ function passes(e: Entry, f: SearchFilter, config: MemoryConfig): boolean {
     if (f.since !== undefined && t < f.since) return false;
     if (f.until !== undefined && t > f.until) return false;
   }
-  return f.includeExpired || !isExpired(e, config, f.now);
+  return f.includeExpired || !isExpired(e, rules, f.now);
 }
 
 /** Sorts scan hits into the cursor order and takes the page that follows `after`. */

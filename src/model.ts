@@ -126,6 +126,12 @@ export const EntrySchema = z.object({
   updatedAt: IsoDate,
   expiresAt: IsoDate.optional(),
   version: z.number().int().min(1).max(MAX_VERSION),
+  retention: z
+    .string()
+    .optional()
+    .describe(
+      "The retention policy this entry was written under and the id of the project that wrote it ('30d@1a2b3c4d'): a project sharing the store with others applies its own policy to its own entries only.",
+    ),
 });
 export type Entry = z.infer<typeof EntrySchema>;
 

@@ -6,6 +6,6 @@ import { expiryOf } from "./retention.js";
 export function getEntry(bank: MemoryBank, input: GetInput): GetOutput {
   const entry = bank.get(input.key, input.namespace ?? "default");
   if (!entry) return { found: false };
-  const at = expiryOf(entry, bank.config);
+  const at = expiryOf(entry, bank.retention);
   return { found: true, entry, ...(at !== undefined ? { expiresAt: new Date(at).toISOString() } : {}) };
 }

@@ -71,7 +71,8 @@ export interface RunningServer {
 export async function serveStdio(loaded: LoadedConfig, log: (m: string) => void): Promise<RunningServer> {
   for (const w of loaded.warnings) log(`warning: ${w}`);
   const bank = await MemoryBank.open(loaded, { log });
-  const sessions = await SessionRecorder.start(sessionsDir(bank.dataPath), bank.config, {
+  const sessions = await SessionRecorder.start(sessionsDir(bank.dataPath), bank.retention, {
+    now: () => bank.store.now(),
     kind: "server",
     log,
   });

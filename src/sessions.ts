@@ -12,9 +12,9 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { batchCounters } from "./batch.js";
-import { type MemoryConfig, retentionMs } from "./config.js";
 import type { ProcessInfo } from "./model.js";
 import { isProcessAlive } from "./pid.js";
+import { governingPolicy, policyMs, type Retention, stampOf } from "./retention.js";
 import { ensureDir, writeFileAtomic } from "./store/files.js";
 
 /** Upper bounds (ms) of the latency histogram buckets; one more bucket counts everything slower. */
@@ -53,6 +53,8 @@ export const SessionRecordSchema = z.object({
   retries: z.number().int().min(0),
   ops: z.record(z.string(), OpStatsSchema),
   inFlight: z.array(z.object({ op: z.string(), startedAt: z.string() })),
+  /** The writer's `sessions` retention and project, as on entries (retention.ts): whose policy prunes it. */
+  retention: z.string().optional(),
 });
 export type SessionRecord = z.infer<typeof SessionRecordSchema>;
 
@@ -63,6 +65,8 @@ export interface RecorderOptions {
   command?: string;
   /** How often the record is rewritten; MEMORY_BANK_SESSION_INTERVAL_MS overrides (tests). */
   intervalMs?: number;
+  /** The store's clock (Backend.now()), which every process sharing the directory agrees on. */
+  now?: () => number;
   log?: (message: string) => void;
 }
 
@@ -84,12 +88,15 @@ export class SessionRecorder {
   private readonly retriesAtStart = batchCounters.retries;
   private closed = false;
   private readonly log: (message: string) => void;
+  private readonly now: () => number;
 
   private constructor(
     readonly dir: string,
+    rules: Retention,
     options: RecorderOptions,
   ) {
-    const now = new Date().toISOString();
+    this.now = options.now ?? Date.now;
+    const now = this.stamp();
     const envInterval = Number(process.env.MEMORY_BANK_SESSION_INTERVAL_MS);
     const intervalMs =
       Number.isInteger(envInterval) && envInterval > 0
@@ -114,15 +121,23 @@ export class SessionRecorder {
       retries: 0,
       ops: {},
       inFlight: [],
+      retention: stampOf("sessions", rules),
     };
   }
 
+  /** Times in records are the store's, so others judge their age right (see store/clock.ts). */
+  private stamp(): string {
+    return new Date(this.now()).toISOString();
+  }
+
   /** Creates the record, writes it once, prunes expired records of other processes, starts the timer. */
-  static async start(dir: string, config: MemoryConfig, options: RecorderOptions): Promise<SessionRecorder> {
-    const recorder = new SessionRecorder(dir, options);
+  static async start(dir: string, rules: Retention, options: RecorderOptions): Promise<SessionRecorder> {
+    const recorder = new SessionRecorder(dir, rules, options);
     await ensureDir(dir);
     await recorder.flush();
-    await pruneSessions(dir, config).catch((e) =>
+    // Deleting by the earlier of both clocks: one running ahead cannot prune others' records early.
+    const storeNow = recorder.now();
+    await pruneSessions(dir, rules, Math.min(storeNow, Date.now()), storeNow).catch((e) =>
       recorder.log(`pruning session records failed: ${e.message}`),
     );
     recorder.timer = setInterval(() => void recorder.flush(), recorder.record.intervalMs);
@@ -144,7 +159,7 @@ export class SessionRecorder {
   begin(op: string): { end(error?: string, items?: number): void } {
     const id = this.nextOp++;
     const started = performance.now();
-    this.inFlight.set(id, { op, startedAt: new Date().toISOString() });
+    this.inFlight.set(id, { op, startedAt: this.stamp() });
     let ended = false;
     return {
       end: (error?: string, items?: number) => {
@@ -179,7 +194,7 @@ export class SessionRecorder {
   /** Writes the record now (atomically); concurrent calls are serialized. */
   flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
-      this.record.lastSeen = new Date().toISOString();
+      this.record.lastSeen = this.stamp();
       this.record.retries = batchCounters.retries - this.retriesAtStart;
       this.record.inFlight = [...this.inFlight.values()];
       try {
@@ -200,7 +215,7 @@ export class SessionRecorder {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.record.endedAt = new Date().toISOString();
+    this.record.endedAt = this.stamp();
     await this.flush();
   }
 }
@@ -261,8 +276,14 @@ export interface ListedSession {
   file: string;
 }
 
-/** Reads every session record; unreadable files (a foreign or damaged file) are counted, not fatal. */
-export async function listSessions(dir: string): Promise<{ sessions: ListedSession[]; unreadable: number }> {
+/**
+ * Reads every session record; unreadable files (a foreign or damaged file) are counted, not fatal.
+ * `now` (the store's time) judges the heartbeats of processes on other machines.
+ */
+export async function listSessions(
+  dir: string,
+  now = Date.now(),
+): Promise<{ sessions: ListedSession[]; unreadable: number }> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -282,17 +303,17 @@ export async function listSessions(dir: string): Promise<{ sessions: ListedSessi
       unreadable++;
       continue;
     }
-    sessions.push({ record, status: statusOf(record, host), file });
+    sessions.push({ record, status: statusOf(record, host, now), file });
   }
   sessions.sort((a, b) => (a.record.startedAt < b.record.startedAt ? -1 : 1));
   return { sessions, unreadable };
 }
 
-function statusOf(record: SessionRecord, host: string): SessionStatus {
+function statusOf(record: SessionRecord, host: string, now: number): SessionStatus {
   if (record.endedAt) return "ended";
   if (record.host === host) return isProcessAlive(record.pid) ? "alive" : "stale";
   // Another machine sharing the directory: its pid means nothing here, so trust the heartbeat.
-  const silentFor = Date.now() - Date.parse(record.lastSeen);
+  const silentFor = now - Date.parse(record.lastSeen);
   return silentFor <= record.intervalMs * 3 ? "alive" : "stale";
 }
 
@@ -304,19 +325,29 @@ export const MAX_FINISHED_SESSIONS = 500;
 
 /**
  * Deletes records of finished (or dead) processes last seen longer ago than the `sessions`
- * retention, and all but the newest MAX_FINISHED_SESSIONS of them.
+ * retention that governs them (the writer's, when another project sharing the directory wrote
+ * them: see retention.ts), and all but the newest MAX_FINISHED_SESSIONS of them. `now` is the
+ * time up to which records may go (the earlier of the store's and the local clock); `storeNow`
+ * judges other machines' heartbeats.
  */
-export async function pruneSessions(dir: string, config: MemoryConfig, now = Date.now()): Promise<number> {
-  const policy = config.retentionPolicy.sessions;
-  const keepMs =
-    policy === "permanent" ? Number.POSITIVE_INFINITY : (retentionMs(config, "sessions") ?? DEFAULT_KEEP_MS);
-  const { sessions } = await listSessions(dir);
+export async function pruneSessions(
+  dir: string,
+  rules: Retention,
+  now = Date.now(),
+  storeNow = now,
+): Promise<number> {
+  const keepFor = (r: SessionRecord) => {
+    const policy = governingPolicy({ namespace: "sessions", retention: r.retention }, rules);
+    if (policy === "permanent") return Number.POSITIVE_INFINITY;
+    return policyMs(policy) ?? DEFAULT_KEEP_MS;
+  };
+  const { sessions } = await listSessions(dir, storeNow);
   const finished = sessions
     .filter((s) => s.status !== "alive")
     .sort((a, b) => Date.parse(b.record.lastSeen) - Date.parse(a.record.lastSeen));
   let removed = 0;
   for (const [i, s] of finished.entries()) {
-    if (i < MAX_FINISHED_SESSIONS && now - Date.parse(s.record.lastSeen) <= keepMs) continue;
+    if (i < MAX_FINISHED_SESSIONS && now - Date.parse(s.record.lastSeen) <= keepFor(s.record)) continue;
     await rm(s.file, { force: true });
     removed++;
   }

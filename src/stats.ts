@@ -25,7 +25,7 @@ export function storeFiles(dataPath: string) {
 
 export async function collectStats(bank: MemoryBank, input: StatsInput = {}): Promise<StatsOutput> {
   bank.store.refresh();
-  const now = Date.now();
+  const now = bank.store.now();
   const wanted = input.namespace;
   const namespaces: NamespaceStats[] = [];
   const byType: Record<string, number> = {};
@@ -37,12 +37,12 @@ export async function collectStats(bank: MemoryBank, input: StatsInput = {}): Pr
       namespace,
       entries: 0,
       expired: 0,
-      retention: policyOf(namespace, bank.config),
+      retention: policyOf(namespace, bank.retention),
       byType: {},
       ...(input.verbose ? { valueBytes: 0 } : {}),
     };
     for (const e of bank.store.namespace(namespace)?.values() ?? []) {
-      if (isExpired(e, bank.config, now)) {
+      if (isExpired(e, bank.retention, now)) {
         ns.expired++;
         continue;
       }
@@ -64,7 +64,7 @@ export async function collectStats(bank: MemoryBank, input: StatsInput = {}): Pr
     size(files.journal),
     backupBytes(files.backups),
     sessionsBytes(files.sessions),
-    listSessions(files.sessions),
+    listSessions(files.sessions, now),
   ]);
   const status = bank.store.status();
   // Waits for a background index build without blocking other requests (reading searchIndex

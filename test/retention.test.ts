@@ -10,7 +10,15 @@ import { cleanup, readRetentionFile } from "../src/cleanup.js";
 import { defaultConfig, loadConfig } from "../src/config.js";
 import { MemoryBank } from "../src/memory.js";
 import type { Entry } from "../src/model.js";
-import { expiryOf, isExpired, isPermanent, withPolicies } from "../src/retention.js";
+import {
+  expiryOf,
+  isExpired,
+  isPermanent,
+  projectId,
+  retentionOf,
+  stampOf,
+  withPolicies,
+} from "../src/retention.js";
 import { removeProject, tempProject } from "./helpers.js";
 
 const DAY = 86_400_000;
@@ -54,7 +62,7 @@ async function plant(bank: MemoryBank, entries: Entry[]): Promise<void> {
 }
 
 describe("rules", () => {
-  const config = defaultConfig();
+  const config = retentionOf(defaultConfig(), "0badf00d");
 
   it("applies namespace policies: 30d sessions, permanent agents, no policy means forever", () => {
     const now = Date.now();
@@ -83,13 +91,46 @@ describe("rules", () => {
     writeFileSync(file, JSON.stringify({ sessions: "12h", tasks: "permanent" }));
     const policies = await readRetentionFile(file);
     const strict = withPolicies(config, policies);
-    expect(isExpired(entry("sessions", "x", 13 * 3_600_000), strict)).toBe(true);
-    expect(isExpired(entry("sessions", "x", 11 * 3_600_000), strict)).toBe(false);
+    expect(isExpired(entry("sessions", "x", 13 * 3_600_000), strict, Date.now())).toBe(true);
+    expect(isExpired(entry("sessions", "x", 11 * 3_600_000), strict, Date.now())).toBe(false);
     expect(isPermanent("tasks", strict)).toBe(true);
     writeFileSync(file, JSON.stringify({ sessions: "a while" }));
     await expect(readRetentionFile(file)).rejects.toThrow(/retention 'a while' is invalid/);
     writeFileSync(file, "{");
     await expect(readRetentionFile(file)).rejects.toThrow(/is not valid JSON/);
+  });
+});
+
+describe("whose policy, when projects share one store", () => {
+  const mine = retentionOf({ ...defaultConfig(), retentionPolicy: { sessions: "7d" } }, "aaaaaaaa");
+  const stamped = (stamp: string | undefined, ageDays: number) => ({
+    ...entry("sessions", "s", ageDays * DAY),
+    ...(stamp ? { retention: stamp } : {}),
+  });
+  const now = Date.now();
+
+  it("a write stamps the policy it was written under and the writing project", () => {
+    expect(stampOf("sessions", mine)).toBe("7d@aaaaaaaa");
+    expect(stampOf("default", mine)).toBe("none@aaaaaaaa");
+    expect(projectId("/some/where")).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it("another project's entries keep their stamped policy; its own and unstamped ones follow the config", () => {
+    // Written by a project that keeps sessions 365 days: 30 days old is alive here too.
+    expect(isExpired(stamped("365d@bbbbbbbb", 30), mine, now)).toBe(false);
+    expect(isExpired(stamped("permanent@bbbbbbbb", 3000), mine, now)).toBe(false);
+    expect(isExpired(stamped("none@bbbbbbbb", 3000), mine, now)).toBe(false);
+    // This project's own entries follow its current config, whatever they were stamped with.
+    expect(isExpired(stamped("365d@aaaaaaaa", 30), mine, now)).toBe(true);
+    // Entries written before stamps existed (or with a stamp that does not parse): the config.
+    expect(isExpired(stamped(undefined, 30), mine, now)).toBe(true);
+    expect(isExpired(stamped("garbage", 30), mine, now)).toBe(true);
+  });
+
+  it("a retention file given to batch-cleanup wins over every stamp", () => {
+    const strict = withPolicies(mine, { sessions: "1d" });
+    expect(isExpired(stamped("365d@bbbbbbbb", 2), strict, now)).toBe(true);
+    expect(isPermanent("sessions", withPolicies(mine, { sessions: "permanent" }))).toBe(true);
   });
 });
 

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config.js";
 import { performanceReport } from "../src/report.js";
+import { retentionOf } from "../src/retention.js";
 import {
   emptyOpStats,
   LATENCY_BUCKETS_MS,
@@ -20,6 +21,9 @@ import {
   SessionRecorder,
 } from "../src/sessions.js";
 import { removeProject, tempProject } from "./helpers.js";
+
+/** The default retention rules of one project. */
+const rules = () => retentionOf(defaultConfig(), "0badf00d");
 
 const dirs: string[] = [];
 function sessionsDir(): string {
@@ -60,7 +64,7 @@ function record(over: Partial<SessionRecord>): SessionRecord {
 describe("SessionRecorder", () => {
   it("writes a 0600 record with counts, errors, items and what is in flight", async () => {
     const dir = sessionsDir();
-    const rec = await SessionRecorder.start(dir, defaultConfig(), { kind: "server", intervalMs: 60_000 });
+    const rec = await SessionRecorder.start(dir, rules(), { kind: "server", intervalMs: 60_000 });
     rec.setClient("claude-code", "2.0.1");
     const slow = rec.begin("batch_store");
     rec.begin("memory_store").end();
@@ -89,7 +93,7 @@ describe("SessionRecorder", () => {
 
   it("tells live, ended and stale processes apart and skips unreadable files", async () => {
     const dir = sessionsDir();
-    const live = await SessionRecorder.start(dir, defaultConfig(), { kind: "cli", command: "stats" });
+    const live = await SessionRecorder.start(dir, rules(), { kind: "cli", command: "stats" });
     const dead = deadPid();
     const host = (await listSessions(dir)).sessions[0]?.record.host as string;
     writeFileSync(path.join(dir, "dead.json"), JSON.stringify(record({ pid: dead, host })));
@@ -109,7 +113,7 @@ describe("SessionRecorder", () => {
 
   it("prunes finished records past the sessions retention and keeps the rest", async () => {
     const dir = sessionsDir();
-    const live = await SessionRecorder.start(dir, defaultConfig(), { kind: "server" });
+    const live = await SessionRecorder.start(dir, rules(), { kind: "server" });
     const old = new Date(Date.now() - 31 * 86_400_000).toISOString();
     const recent = new Date(Date.now() - 86_400_000).toISOString();
     writeFileSync(
@@ -120,9 +124,12 @@ describe("SessionRecorder", () => {
       path.join(dir, "recent.json"),
       JSON.stringify(record({ pid: 4, lastSeen: recent, endedAt: recent })),
     );
-    const permanent = { ...defaultConfig(), retentionPolicy: { sessions: "permanent" } };
+    const permanent = retentionOf(
+      { ...defaultConfig(), retentionPolicy: { sessions: "permanent" } },
+      "0badf00d",
+    );
     expect(await pruneSessions(dir, permanent)).toBe(0);
-    expect(await pruneSessions(dir, defaultConfig())).toBe(1);
+    expect(await pruneSessions(dir, rules())).toBe(1);
     expect(readdirSync(dir).sort()).toEqual([path.basename(live.file), "recent.json"].sort());
     await live.close();
   });
@@ -138,7 +145,7 @@ describe("SessionRecorder", () => {
         JSON.stringify(record({ pid: 100_000 + i, lastSeen: seen, endedAt: seen })),
       );
     }
-    expect(await pruneSessions(dir, defaultConfig())).toBe(extra);
+    expect(await pruneSessions(dir, rules())).toBe(extra);
     const left = readdirSync(dir);
     expect(left).toHaveLength(MAX_FINISHED_SESSIONS);
     expect(left).toContain("s0.json");

@@ -17,6 +17,11 @@ export interface StoreObserver {
 
 /** The view a write transaction gets: reads see the transaction's own and its group's staged writes. */
 export interface TxView {
+  /**
+   * The store's time for this transaction (epoch ms), read under the lock: what entries are
+   * stamped with (createdAt, updatedAt, expiresAt from a TTL) and what "expired" means for them.
+   */
+  readonly now: number;
   get(namespace: string, key: string): Entry | undefined;
   put(entry: Entry): void;
   del(namespace: string, key: string): void;
@@ -60,6 +65,12 @@ export interface StoreStatus {
 
 export interface Backend {
   open(): Promise<void>;
+  /**
+   * The store's clock (epoch ms): the time every process sharing the store agrees on, whatever
+   * this process's own clock says. The JSON store reads it from its file system (store/clock.ts);
+   * a backend on a database would take the database's time; one in memory, Date.now().
+   */
+  now(): number;
   /** Picks up every change other processes have acknowledged. Cheap when nothing changed. */
   refresh(): void;
   get(namespace: string, key: string): Entry | undefined;

@@ -42,6 +42,7 @@ import type {
   WriteOptions,
 } from "./backend.js";
 import { backupNames, listBackups, listBackupsSync, preserveSnapshot, pruneBackups } from "./backups.js";
+import { StoreClock } from "./clock.js";
 import { entryLabel } from "./entry-check.js";
 import {
   ensureDir,
@@ -60,7 +61,7 @@ import {
   type SimpleOp,
   scanJournal,
 } from "./journal.js";
-import { acquireLock, type HeldLock, sweepLockLeftovers } from "./lock.js";
+import { acquireLock, type HeldLock, lockPath, sweepLockLeftovers } from "./lock.js";
 import {
   type DamagedLine,
   type Folded,
@@ -137,6 +138,8 @@ export class JsonStore implements Backend {
   private _revision = 0;
   /** The journal kept open between appends, and the inode it was opened on (see append). */
   private journalFd: { fd: number; ino: number } | undefined;
+  /** The file system's time, which every process sharing the store agrees on (clock.ts). */
+  private readonly clock: StoreClock;
 
   constructor(options: JsonStoreOptions) {
     this.dataPath = path.resolve(options.dataPath);
@@ -157,6 +160,11 @@ export class JsonStore implements Backend {
     };
     this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
     this.rebuildWithoutBackup = options.rebuildWithoutBackup ?? false;
+    this.clock = new StoreClock(this.dataPath);
+  }
+
+  now(): number {
+    return this.clock.now();
   }
 
   get size(): number {
@@ -177,6 +185,11 @@ export class JsonStore implements Backend {
     sweepLockLeftovers(this.dataPath);
     const swept = sweepDeadTempFiles(path.dirname(this.dataPath));
     if (swept) this.log(`removed ${swept} unfinished temp file(s) left by processes that died mid-write`);
+    if (this.clock.probe() && this.clock.skewMs !== 0) {
+      this.log(
+        `this process's clock is ${Math.round(Math.abs(this.clock.skewMs) / 1000)} s ${this.clock.skewMs > 0 ? "behind" : "ahead of"} the store's file system: entries are stamped and expire by the file system's time`,
+      );
+    }
     if (this.opts.exclusive) {
       this.exclusiveLock = await acquireLock(this.dataPath, {
         staleMs: this.opts.lockStaleMs,
@@ -638,6 +651,13 @@ export class JsonStore implements Backend {
     this.lock = lock;
     this.writing = true;
     try {
+      // The lock was just made (or, held for the process's life, touched): its change time is the
+      // kernel's, so one lstat keeps this writer's stamps in store time (clock.ts).
+      try {
+        this.clock.confirm(lstatSync(lockPath(this.dataPath)).ctimeMs);
+      } catch {
+        this.clock.probe();
+      }
       return await fn();
     } finally {
       this.writing = false;
@@ -661,6 +681,7 @@ export class JsonStore implements Backend {
 
   private async commitGroup(group: Txn[]): Promise<void> {
     this.refreshFiles(true);
+    const now = this.clock.now();
     const staged = new Map<string, Entry | null>();
     const lines: string[] = [];
     const ops: Op[] = [];
@@ -671,6 +692,7 @@ export class JsonStore implements Backend {
       const own = new Map<string, Entry | null>();
       const txOps: SimpleOp[] = [];
       const view: TxView = {
+        now,
         get: (ns, key) => {
           const id = slot(ns, key);
           const hit = own.has(id) ? own.get(id) : staged.has(id) ? staged.get(id) : this.get(ns, key);
@@ -823,7 +845,9 @@ export class JsonStore implements Backend {
   }
 
   private async compactLocked(reason: string): Promise<CompactResult> {
-    const now = Date.now();
+    // Dropping expired entries destroys them: only what both clocks agree has expired, so a
+    // process whose own clock runs ahead cannot drop anything early (clock.ts).
+    const now = Math.min(Date.now(), this.clock.now());
     const isExpired = this.opts.isExpired;
     const dropped: Entry[] = [];
     const keep: Entry[] = [];
