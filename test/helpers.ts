@@ -94,6 +94,16 @@ export function textOf(r: CallToolResult): string {
   return r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 }
 
+/** The initialize request (id 0) a raw client sends first. */
+export function initializeRequest(client: string) {
+  return {
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: client, version: "1" } },
+  };
+}
+
 /** A server driven with raw bytes, for what a well-behaved client cannot even send. */
 export class RawServer {
   private proc: ChildProcessWithoutNullStreams;
@@ -127,19 +137,7 @@ export class RawServer {
   }
 
   async init(): Promise<Record<string, unknown>> {
-    const answer = await this.send(
-      JSON.stringify({
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "raw", version: "1" },
-        },
-      }),
-      0,
-    );
+    const answer = await this.send(JSON.stringify(initializeRequest("raw")), 0);
     this.proc.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
     return answer;
   }

@@ -9,7 +9,16 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { TopLevelId } from "../../src/transport.js";
-import { CLI, call, connect, RawServer, removeProject, tempProject, textOf } from "../helpers.js";
+import {
+  CLI,
+  call,
+  connect,
+  initializeRequest,
+  RawServer,
+  removeProject,
+  tempProject,
+  textOf,
+} from "../helpers.js";
 import { SEED, sleep } from "./harness.js";
 
 const dirs: string[] = [];
@@ -95,16 +104,7 @@ describe("a client that stops reading", () => {
     const rss = () =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))?.[1]) * 1024;
     try {
-      send({
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "slow", version: "1" },
-        },
-      });
+      send(initializeRequest("slow"));
       send({ jsonrpc: "2.0", method: "notifications/initialized" });
       send({
         jsonrpc: "2.0",
