@@ -19,6 +19,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { removeProject, tempProject } from "../helpers.js";
 import { cli, cliJson } from "./run.js";
 
+// Each test runs the binary several times (most of a second each on a busy 2-core machine).
+vi.setConfig({ testTimeout: 60_000 });
+
 const VERBS = [
   "serve",
   "store",

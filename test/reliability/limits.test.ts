@@ -46,6 +46,7 @@ class MeasuredStore extends JsonStore {
       return (await super.write((tx) => {
         let n = 0;
         const r = fn({
+          now: tx.now,
           get: (ns, k) => tx.get(ns, k),
           put: (e) => {
             n++;
