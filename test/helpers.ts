@@ -2,8 +2,8 @@
  * Test fixtures: temporary project directories and real server processes driven by the SDK client
  * over stdio, exactly as an agent runs them.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -145,92 +145,4 @@ export class RawServer {
   kill(): void {
     this.proc.kill("SIGKILL");
   }
-}
-
-/** Runs a command the test set-up needs; a failure stops the test with the command's own words. */
-function run(command: string, args: string[]): string {
-  const r = spawnSync(command, args, { encoding: "utf8" });
-  if (r.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr}`,
-    );
-  }
-  return r.stdout;
-}
-
-const isRoot = () => process.getuid?.() === 0;
-
-function findFaketime(): string | undefined {
-  for (const lib of ["/usr/lib", "/usr/local/lib", "/usr/lib64"]) {
-    const dirs = existsSync(lib) ? readdirSync(lib).map((d) => path.join(lib, d, "faketime")) : [];
-    for (const d of [path.join(lib, "faketime"), ...dirs]) {
-      const so = path.join(d, "libfaketimeMT.so.1");
-      if (existsSync(so)) return so;
-    }
-  }
-  return undefined;
-}
-
-/**
- * The environment that runs a process with its clock shifted by `offset` ("+40d", "-40d") through
- * libfaketime (Debian package `faketime`), which fakes what the C library reports as the time,
- * exactly what a wrong or jumping clock looks like to one process. Installed with apt-get when
- * missing and running as root (as CI does); otherwise the test fails and says how to get it.
- */
-export function fakeClock(offset: string): Record<string, string> {
-  let lib = findFaketime();
-  if (!lib && isRoot()) {
-    const install = () =>
-      spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "faketime"], { encoding: "utf8" });
-    if (install().status !== 0) {
-      spawnSync("apt-get", ["update"], { encoding: "utf8" });
-      install();
-    }
-    lib = findFaketime();
-  }
-  if (!lib) {
-    throw new Error(
-      "libfaketime is needed to run a process with a shifted clock and was not found: install it with `apt-get install faketime` (as root), then run the tests again",
-    );
-  }
-  const env = { LD_PRELOAD: lib, FAKETIME: offset, FAKETIME_DONT_FAKE_MONOTONIC: "1" };
-  // A library that loads but does not shift the clock would make every clock test meaningless.
-  const seen = Number(
-    spawnSync(process.execPath, ["-e", "process.stdout.write(String(Date.now()))"], {
-      env: { PATH: process.env.PATH ?? "", ...env },
-      encoding: "utf8",
-    }).stdout,
-  );
-  if (!Number.isFinite(seen) || Math.abs(seen - Date.now()) < 3_600_000) {
-    throw new Error(`libfaketime at ${lib} did not shift the clock of a child process by ${offset}`);
-  }
-  return env;
-}
-
-/**
- * Makes `dir` read-only (EROFS for every write) by bind-mounting it onto itself read-only; returns
- * the function that undoes it. Needs root (CI runs as root); elsewhere the test fails and says so.
- */
-export function mountReadOnly(dir: string): () => void {
-  if (!isRoot()) {
-    throw new Error(`mounting ${dir} read-only needs root (CI runs as root): run this test as root`);
-  }
-  run("mount", ["--bind", dir, dir]);
-  try {
-    run("mount", ["-o", "remount,ro,bind", dir]);
-  } catch (error) {
-    run("umount", [dir]);
-    throw error;
-  }
-  return () => run("umount", [dir]);
-}
-
-/**
- * The command prefix under which a process gets EACCES from file permissions: root keeps its
- * uid but loses the capabilities that override permissions; any other user has none to lose.
- */
-export function withoutPermissionOverride(): string[] {
-  if (!isRoot()) return [];
-  run("setpriv", ["--version"]);
-  return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"];
 }

@@ -1,10 +1,11 @@
 /**
  * What some system tests need from the machine, brought by the tests themselves: libfaketime (to
- * run a server whose clock is wrong) and a small tmpfs (a disk that really fills up). CI runs as
+ * run a server whose clock is wrong), a small tmpfs (a disk that really fills up), a read-only
+ * mount, and a process without root's permission override. CI runs as
  * root on a fresh Debian machine, so a missing package is installed with apt-get; anything that
  * cannot be had fails the test loudly with what to do, never skips it silently.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 
 const FAKETIME_LIBS = [
@@ -48,7 +49,19 @@ export function faketimeEnv(offset: string): Record<string, string> {
     lib = findFaketime();
   }
   if (!lib) throw new Error("libfaketime.so.1 not found after installing the 'faketime' package");
-  return { LD_PRELOAD: lib, FAKETIME: offset, FAKETIME_DONT_RESET: "1" };
+  const env = { LD_PRELOAD: lib, FAKETIME: offset, FAKETIME_DONT_RESET: "1" };
+  // A library that loads but does not shift the clock would let every clock test pass on code
+  // that still trusts the process's clock.
+  const seen = Number(
+    spawnSync(process.execPath, ["-e", "process.stdout.write(String(Date.now()))"], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      encoding: "utf8",
+    }).stdout,
+  );
+  if (!Number.isFinite(seen) || Math.abs(seen - Date.now()) < 60_000) {
+    throw new Error(`libfaketime at ${lib} did not shift the clock of a child process by ${offset}`);
+  }
+  return env;
 }
 
 /**
@@ -70,4 +83,41 @@ export function mountTmpfs(dir: string, size: string): () => void {
   return () => {
     execFileSync("umount", ["-l", dir], { stdio: "pipe" });
   };
+}
+
+function run(command: string, args: string[]): void {
+  try {
+    execFileSync(command, args, { stdio: "pipe" });
+  } catch (error) {
+    throw new Error(`${command} ${args.join(" ")} failed: ${(error as Error).message.trim()}`);
+  }
+}
+
+/**
+ * Makes `dir` read-only (EROFS for every write) by bind-mounting it onto itself read-only; returns
+ * the function that undoes it. Needs root (CI runs as root); elsewhere the error says so.
+ */
+export function mountReadOnly(dir: string): () => void {
+  if (!isRoot()) {
+    throw new Error(`mounting ${dir} read-only needs root: run this test as root (CI does)`);
+  }
+  run("mount", ["--bind", dir, dir]);
+  try {
+    run("mount", ["-o", "remount,ro,bind", dir]);
+  } catch (error) {
+    run("umount", [dir]);
+    throw error;
+  }
+  return () => run("umount", [dir]);
+}
+
+/**
+ * The command prefix under which a process gets EACCES from file permissions: root keeps its
+ * uid but loses the capabilities that override permissions (setpriv, util-linux); any other
+ * user has none to lose.
+ */
+export function withoutPermissionOverride(): string[] {
+  if (!isRoot()) return [];
+  run("setpriv", ["--version"]);
+  return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"];
 }

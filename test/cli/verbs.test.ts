@@ -15,12 +15,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeProject, tempProject } from "../helpers.js";
 import { cli, cliJson } from "./run.js";
-
-// Each test runs the binary several times (most of a second each on a busy 2-core machine).
-vi.setConfig({ testTimeout: 60_000 });
 
 const VERBS = [
   "serve",

@@ -8,17 +8,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type Connected,
-  call,
-  connect,
-  mountReadOnly,
-  ok,
-  removeProject,
-  tempProject,
-  textOf,
-  withoutPermissionOverride,
-} from "../helpers.js";
+import { type Connected, call, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
+import { mountReadOnly, withoutPermissionOverride } from "../system-deps.js";
 
 const dirs: string[] = [];
 const open: Connected[] = [];

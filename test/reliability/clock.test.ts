@@ -9,7 +9,8 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cli, cliJson } from "../cli/run.js";
-import { type Connected, connect, fakeClock, ok, removeProject, tempProject } from "../helpers.js";
+import { type Connected, connect, ok, removeProject, tempProject } from "../helpers.js";
+import { faketimeEnv } from "../system-deps.js";
 import { sleep } from "./harness.js";
 
 const dirs: string[] = [];
@@ -18,8 +19,8 @@ let ahead: Record<string, string>;
 let behind: Record<string, string>;
 
 beforeAll(() => {
-  ahead = fakeClock("+40d");
-  behind = fakeClock("-40d");
+  ahead = faketimeEnv("+40d");
+  behind = faketimeEnv("-40d");
 }, 120_000);
 
 afterEach(async () => {
