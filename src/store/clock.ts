@@ -20,6 +20,7 @@
  * When no file can be changed (a read-only store), the local clock is all there is.
  */
 import { closeSync, fstatSync, openSync, unlinkSync } from "node:fs";
+import path from "node:path";
 import { FILE_MODE, tempPathFor } from "./files.js";
 
 /** Differences below this are the time between the change and its reading, not a wrong clock. */
@@ -33,8 +34,14 @@ export class StoreClock {
   /** performance.now() of the last reading (a monotonic clock: jumps of the wall clock do not move it). */
   private readAt = Number.NEGATIVE_INFINITY;
 
-  /** @param near a file in the store's directory; probes are temp files beside it. */
-  constructor(private readonly near: string) {}
+  /** Probes are temp files named after this one (`.<name>.<pid>.<hex>.tmp`), beside the store. */
+  private readonly near: string;
+
+  /** @param dataPath the store's snapshot: probes go beside it as `.<base>.clock.<pid>.<hex>.tmp`. */
+  constructor(dataPath: string) {
+    // Its own name, so a probe is never taken for a snapshot being written.
+    this.near = path.join(path.dirname(dataPath), `${path.basename(dataPath).replace(/\.json$/, "")}.clock`);
+  }
 
   /** The store's time now: the local clock corrected by the last reading, taken again when stale. */
   now(): number {
