@@ -37,6 +37,7 @@ export function entryDefect(e: unknown): string | undefined {
   if (!Number.isSafeInteger(x.version) || (x.version as number) < 1) {
     return "version is not a whole number from 1 to 2^53-1";
   }
+  if (x.retention !== undefined && typeof x.retention !== "string") return "retention is not a string";
   return undefined;
 }
 
