@@ -136,7 +136,7 @@ describe("a lock holder that stops running", () => {
       `paused lock holder: ${stops} stops of ${STALE_MS + 2500} ms with the lock held; ${acked.size} writes acknowledged, ${acked.size - missing.length} found afterwards (${figures.join("; ")})\n`,
     );
     expect(missing, `${missing.length} of ${acked.size} acknowledged writes lost`).toEqual([]);
-    expect(acked.size).toBeGreaterThan(100);
+    expect(acked.size, "too few writes to mean anything").toBeGreaterThan(20);
   }, 180_000);
 
   it("a server whose clock runs 1 h ahead (libfaketime) does not see held locks as stale: nothing is lost", async () => {
@@ -161,6 +161,6 @@ describe("a lock holder that stops running", () => {
       `clock 1 h ahead: ${acked.size} writes acknowledged by two servers, ${acked.size - missing.length} found afterwards\n`,
     );
     expect(missing, `${missing.length} of ${acked.size} acknowledged writes lost`).toEqual([]);
-    expect(acked.size).toBeGreaterThan(100);
+    expect(acked.size, "too few writes to mean anything").toBeGreaterThan(20);
   }, 180_000);
 });
