@@ -25,7 +25,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Entry } from "../src/model.js";
-import { writeSnapshot } from "../src/store/snapshot.js";
+import { writeSnapshot } from "../src/store/json/snapshot.js";
 import { mulberry32 } from "./lib/random.js";
 
 interface Doc {

@@ -10,7 +10,7 @@ import type { MemoryBank } from "./memory.js";
 import { ProcessInfoSchema } from "./model.js";
 import { listSessions, toProcessInfo } from "./sessions.js";
 import { storeFiles } from "./stats.js";
-import { isLocked } from "./store/lock.js";
+import { isLocked } from "./store/json/lock.js";
 import { VERSION } from "./version.js";
 
 export const DebugInfoSchema = z.object({

@@ -6,8 +6,8 @@
 import { z } from "zod";
 import type { MemoryBank } from "./memory.js";
 import { snapshotTime } from "./stats.js";
-import { inspectFiles } from "./store/inspect.js";
-import { JsonStore } from "./store/json-store.js";
+import { inspectFiles } from "./store/json/inspect.js";
+import { JsonStore } from "./store/json/json-store.js";
 
 export const IndexStatusSchema = z.object({
   entries: z.number().int(),

@@ -47,7 +47,7 @@ import {
 } from "./search/index.js";
 import type { Backend, Change, TxView } from "./store/backend.js";
 import { ensureDir } from "./store/files.js";
-import { JsonStore } from "./store/json-store.js";
+import { JsonStore } from "./store/json/json-store.js";
 
 export interface MemoryBankOptions {
   log?: (message: string) => void;

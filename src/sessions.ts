@@ -13,9 +13,9 @@ import path from "node:path";
 import { z } from "zod";
 import { batchCounters } from "./batch.js";
 import type { ProcessInfo } from "./model.js";
-import { isProcessAlive } from "./pid.js";
 import { governingPolicy, policyMs, type Retention, stampOf } from "./retention.js";
 import { ensureDir, writeFileAtomic } from "./store/files.js";
+import { isProcessAlive } from "./store/process-alive.js";
 
 /** Upper bounds (ms) of the latency histogram buckets; one more bucket counts everything slower. */
 export const LATENCY_BUCKETS_MS = [

@@ -9,7 +9,7 @@ import type { MemoryBank } from "./memory.js";
 import type { NamespaceStats, StatsInput, StatsOutput } from "./model.js";
 import { isExpired, policyOf } from "./retention.js";
 import { listSessions, sessionsBytes, sessionsDir, toProcessInfo } from "./sessions.js";
-import { backupBytes } from "./store/backups.js";
+import { backupBytes } from "./store/json/backups.js";
 
 /** The files of the store, derived the same way the JSON store derives them from the snapshot path. */
 export function storeFiles(dataPath: string) {

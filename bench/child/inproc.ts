@@ -7,7 +7,7 @@
  */
 import { loadConfig } from "../../src/config.js";
 import { MemoryBank } from "../../src/memory.js";
-import { JsonStore } from "../../src/store/json-store.js";
+import { JsonStore } from "../../src/store/json/json-store.js";
 import { Queries } from "../lib/corpus.js";
 import { sample } from "../lib/stats.js";
 

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Entry } from "../../src/model.js";
-import { writeSnapshot } from "../../src/store/snapshot.js";
+import { writeSnapshot } from "../../src/store/json/snapshot.js";
 import { entryOf, peerLineOf } from "./corpus.js";
 
 export const DATA_FILE = "claude-flow-data.json";

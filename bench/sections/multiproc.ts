@@ -4,7 +4,7 @@
  * lock, replay each other's journal tail, and every write is fsynced before it is acknowledged.
  */
 import { loadConfig } from "../../src/config.js";
-import { JsonStore } from "../../src/store/json-store.js";
+import { JsonStore } from "../../src/store/json/json-store.js";
 import { gatedChild } from "../lib/children.js";
 import type { Workspace } from "../lib/preload.js";
 import type { Section } from "../lib/report.js";

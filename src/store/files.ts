@@ -8,7 +8,7 @@ import { constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from
 import { chmod, type FileHandle, lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
-import { isProcessAlive } from "../pid.js";
+import { isProcessAlive } from "./process-alive.js";
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;

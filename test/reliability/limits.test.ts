@@ -28,8 +28,8 @@ vi.mock("../../src/batch.js", async (importOriginal) => {
 
 const { resolveConfig } = await import("../../src/config.js");
 const { MemoryBank } = await import("../../src/memory.js");
-const { JsonStore } = await import("../../src/store/json-store.js");
-const { dataPath, removeDir, tempDir } = await import("../store/fixtures.js");
+const { JsonStore } = await import("../../src/store/json/json-store.js");
+const { dataPath, removeDir, tempDir } = await import("../store/json/fixtures.js");
 
 /** The JSON store, counting write transactions in flight and the entries each one writes. */
 class MeasuredStore extends JsonStore {

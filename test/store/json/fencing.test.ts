@@ -6,8 +6,8 @@
 import { appendFileSync, readFileSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryError } from "../../src/errors.js";
-import { encodeLine } from "../../src/store/journal.js";
+import { MemoryError } from "../../../src/errors.js";
+import { encodeLine } from "../../../src/store/json/journal.js";
 import { contents, dataPath, entry, openStore, put, removeDir, tempDir } from "./fixtures.js";
 
 let dirs: string[] = [];

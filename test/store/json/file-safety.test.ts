@@ -14,8 +14,8 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cli } from "../cli/run.js";
-import { connect, tempProject } from "../helpers.js";
+import { cli } from "../../cli/run.js";
+import { connect, tempProject } from "../../helpers.js";
 import { contents, dataPath, openStore, put, removeDir, tempDir } from "./fixtures.js";
 
 let dirs: string[] = [];

@@ -22,10 +22,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { crc32 } from "node:zlib";
-import { MemoryError } from "../errors.js";
-import type { Entry } from "../model.js";
+import { MemoryError } from "../../errors.js";
+import type { Entry } from "../../model.js";
+import { type AtomicWriteOptions, writeFileAtomic } from "../files.js";
 import { entryDefect } from "./entry-check.js";
-import { type AtomicWriteOptions, writeFileAtomic } from "./files.js";
 
 export const SNAPSHOT_FORMAT = 2;
 

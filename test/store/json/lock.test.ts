@@ -7,8 +7,8 @@ import { lutimesSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from "n
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { acquireLock, lockHolder, parseOwner } from "../../src/store/lock.js";
-import { ROOT } from "../helpers.js";
+import { acquireLock, lockHolder, parseOwner } from "../../../src/store/json/lock.js";
+import { ROOT } from "../../helpers.js";
 import { removeDir, tempDir } from "./fixtures.js";
 
 let dirs: string[] = [];

@@ -27,7 +27,7 @@ vi.mock("node:fs", async (importOriginal) => {
 });
 
 const { contents, dataPath, openStore, put, removeDir, tempDir } = await import("./fixtures.js");
-const { writeSnapshot } = await import("../../src/store/snapshot.js");
+const { writeSnapshot } = await import("../../../src/store/json/snapshot.js");
 
 let dirs: string[] = [];
 afterEach(() => {

@@ -28,9 +28,9 @@ import {
 import { lstat, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
-import { MemoryError } from "../errors.js";
-import { ioError } from "../io-errors.js";
-import type { Entry } from "../model.js";
+import { MemoryError } from "../../errors.js";
+import { ioError } from "../../io-errors.js";
+import type { Entry } from "../../model.js";
 import type {
   Backend,
   Change,
@@ -40,10 +40,7 @@ import type {
   StoreStatus,
   TxView,
   WriteOptions,
-} from "./backend.js";
-import { backupNames, listBackups, listBackupsSync, preserveSnapshot, pruneBackups } from "./backups.js";
-import { StoreClock } from "./clock.js";
-import { entryLabel } from "./entry-check.js";
+} from "../backend.js";
 import {
   ensureDir,
   ensureDirSync,
@@ -52,7 +49,10 @@ import {
   fsyncDir,
   sweepDeadTempFiles,
   tempPathFor,
-} from "./files.js";
+} from "../files.js";
+import { backupNames, listBackups, listBackupsSync, preserveSnapshot, pruneBackups } from "./backups.js";
+import { StoreClock } from "./clock.js";
+import { entryLabel } from "./entry-check.js";
 import {
   encodeLine,
   type JournalRecord,

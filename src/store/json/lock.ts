@@ -38,8 +38,8 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
-import { MemoryError } from "../errors.js";
-import { isProcessAlive } from "../pid.js";
+import { MemoryError } from "../../errors.js";
+import { isProcessAlive } from "../process-alive.js";
 
 export interface LockOptions {
   /** Age after which a lock whose holder cannot be checked (another host) is taken over. */

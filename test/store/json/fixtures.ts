@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Entry } from "../../src/model.js";
-import { JsonStore, type JsonStoreOptions } from "../../src/store/json-store.js";
+import type { Entry } from "../../../src/model.js";
+import { JsonStore, type JsonStoreOptions } from "../../../src/store/json/json-store.js";
 
 export function tempDir(): string {
   return realpathSync(mkdtempSync(path.join(tmpdir(), "memory-bank-store-")));

@@ -5,9 +5,9 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { StoreClock } from "../../src/store/clock.js";
-import { JsonStore } from "../../src/store/json-store.js";
-import { removeProject, tempProject } from "../helpers.js";
+import { StoreClock } from "../../../src/store/json/clock.js";
+import { JsonStore } from "../../../src/store/json/json-store.js";
+import { removeProject, tempProject } from "../../helpers.js";
 
 const DAY = 86_400_000;
 const dirs: string[] = [];

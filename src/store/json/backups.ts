@@ -7,7 +7,7 @@
 import { type Dirent, readdirSync } from "node:fs";
 import { copyFile, link, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { ensureDir, fsyncDir } from "./files.js";
+import { ensureDir, fsyncDir } from "../files.js";
 
 export interface BackupSet {
   generation: number;

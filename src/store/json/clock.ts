@@ -21,7 +21,7 @@
  */
 import { closeSync, fstatSync, openSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { FILE_MODE, tempPathFor } from "./files.js";
+import { FILE_MODE, tempPathFor } from "../files.js";
 
 /** Differences below this are the time between the change and its reading, not a wrong clock. */
 const TOLERANCE_MS = 1000;
