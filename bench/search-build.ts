@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Entry } from "../src/model.js";
+import type { Entry } from "../src/domain/entry.js";
 import { writeSnapshot } from "../src/store/json/snapshot.js";
 import { mulberry32 } from "./lib/random.js";
 

@@ -10,11 +10,11 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
 import { z } from "zod";
-import { MemoryError } from "./errors.js";
+import { type Entry, NamespaceSchema } from "./domain/entry.js";
+import { MemoryError } from "./domain/errors.js";
+import { isExpired } from "./domain/retention.js";
 import { writeExportFile } from "./exchange.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
-import { type Entry, NamespaceSchema } from "./model.js";
-import { isExpired } from "./retention.js";
 import { readRegularFile } from "./source-file.js";
 import { ensureDir, writeFileAtomic } from "./store/files.js";
 

@@ -5,11 +5,11 @@
  * Namespaces whose policy is "permanent" are never touched.
  */
 import { runBatch } from "./batch.js";
-import { MemoryConfigSchema } from "./config.js";
-import { MemoryError } from "./errors.js";
+import { MemoryConfigSchema } from "./config/config.js";
+import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } from "./domain/entry.js";
+import { MemoryError } from "./domain/errors.js";
+import { deletionTime, isExpired, isPermanent, policyOf, withPolicies } from "./domain/retention.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
-import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } from "./model.js";
-import { deletionTime, isExpired, isPermanent, policyOf, withPolicies } from "./retention.js";
 import { readRegularFile } from "./source-file.js";
 
 export interface CleanupOptions extends ProgressOptions {

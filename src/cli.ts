@@ -12,15 +12,11 @@ import { Command, CommanderError, Option } from "commander";
 import { analyze } from "./analyze.js";
 import { concurrentExport } from "./backup.js";
 import { cleanup, readRetentionFile } from "./cleanup.js";
-import { type LoadedConfig, loadConfig } from "./config.js";
+import { type LoadedConfig, loadConfig } from "./config/config.js";
+import { init } from "./config/init.js";
+import { VERSION } from "./config/version.js";
 import { debugInfo } from "./debug.js";
 import { deleteEntries } from "./delete.js";
-import { errorMessage, MemoryError } from "./errors.js";
-import { importFrom, readEntriesFile } from "./importer.js";
-import { init } from "./init.js";
-import { indexStatus, validateStore } from "./integrity.js";
-import { withIoMessage } from "./io-errors.js";
-import { MemoryBank, type MemoryBankOptions } from "./memory.js";
 import {
   BatchStoreInputSchema,
   CleanupInputSchema,
@@ -38,14 +34,18 @@ import {
   QueryInputSchema,
   SEARCH_MODES,
   StoreInputSchema,
-} from "./model.js";
+} from "./domain/entry.js";
+import { errorMessage, MemoryError } from "./domain/errors.js";
+import { withIoMessage } from "./domain/io-errors.js";
+import { importFrom, readEntriesFile } from "./importer.js";
+import { indexStatus, validateStore } from "./integrity.js";
+import { MemoryBank, type MemoryBankOptions } from "./memory.js";
 import { progressBar } from "./progress.js";
 import { getEntry } from "./read.js";
 import { performanceReport } from "./report.js";
 import { listSessions, SessionRecorder, sessionsDir } from "./sessions.js";
 import { collectStats } from "./stats.js";
 import { bytes, type Cell, pairs, table } from "./table.js";
-import { VERSION } from "./version.js";
 
 const log = (m: string) => process.stderr.write(`memory-bank: ${m}\n`);
 

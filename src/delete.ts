@@ -3,10 +3,11 @@
  * prefix and/or tags. Matches are re-checked inside the write transaction, so an entry another
  * process changed or removed in between is neither resurrected nor double-counted.
  */
-import { MemoryError } from "./errors.js";
+
+import { type DeleteInput, type DeleteOutput, type Entry, MAX_LISTED_KEYS } from "./domain/entry.js";
+import { MemoryError } from "./domain/errors.js";
+import { isExpired } from "./domain/retention.js";
 import type { MemoryBank } from "./memory.js";
-import { type DeleteInput, type DeleteOutput, type Entry, MAX_LISTED_KEYS } from "./model.js";
-import { isExpired } from "./retention.js";
 
 export async function deleteEntries(bank: MemoryBank, input: DeleteInput): Promise<DeleteOutput> {
   if (input.key === undefined && input.keyPrefix === undefined && !input.tags?.length) {

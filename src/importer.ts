@@ -11,12 +11,12 @@ import { type FileHandle, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { readBackup } from "./backup.js";
-import { MemoryError } from "./errors.js";
+import type { BatchStoreOutput, ImportFormat, ImportInput, ImportOutput, ItemError } from "./domain/entry.js";
+import { MemoryError } from "./domain/errors.js";
+import { isExpired } from "./domain/retention.js";
 import { EXPORT_FORMAT_ID } from "./exchange.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
-import type { BatchStoreOutput, ImportFormat, ImportInput, ImportOutput, ItemError } from "./model.js";
 import { relativeToProject, resolveInsideProject } from "./paths.js";
-import { isExpired } from "./retention.js";
 import { openRegularFile, readAll, readRegularFile } from "./source-file.js";
 
 type Concrete = Exclude<ImportFormat, "auto">;

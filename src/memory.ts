@@ -6,11 +6,7 @@ import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { runBatch } from "./batch.js";
-import type { LoadedConfig, MemoryConfig } from "./config.js";
-import { ENABLE_HINT } from "./embeddings/client.js";
-import { type Fusion, SemanticIndex } from "./embeddings/semantic.js";
-import { MemoryError } from "./errors.js";
-import { writeExportFile } from "./exchange.js";
+import type { LoadedConfig, MemoryConfig } from "./config/config.js";
 import {
   type BatchStoreInput,
   type BatchStoreOutput,
@@ -34,9 +30,13 @@ import {
   StoreInputSchema,
   type StoreOutput,
   ttlToMs,
-} from "./model.js";
+} from "./domain/entry.js";
+import { MemoryError } from "./domain/errors.js";
+import { expiryOf, isExpired, projectId, type Retention, retentionOf, stampOf } from "./domain/retention.js";
+import { ENABLE_HINT } from "./embeddings/client.js";
+import { type Fusion, SemanticIndex } from "./embeddings/semantic.js";
+import { writeExportFile } from "./exchange.js";
 import { refuseStoreFiles, relativeToProject, resolveInsideProject } from "./paths.js";
-import { expiryOf, isExpired, projectId, type Retention, retentionOf, stampOf } from "./retention.js";
 import {
   type IndexBuild,
   type SearchCursor,

@@ -7,11 +7,11 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isJSONRPCRequest } from "@modelcontextprotocol/sdk/types.js";
 import { registerTool, type ToolHooks } from "../tools/define.js";
 import { tools } from "../tools/index.js";
-import type { LoadedConfig } from "./config.js";
+import type { LoadedConfig } from "./config/config.js";
+import { VERSION } from "./config/version.js";
 import { MemoryBank } from "./memory.js";
 import { SessionRecorder, sessionsDir } from "./sessions.js";
 import { LineTransport } from "./transport.js";
-import { VERSION } from "./version.js";
 
 export const INSTRUCTIONS = `Persistent memory shared by every agent working in this project.
 - Save a fact, decision or task state with memory_store (key + value; tags and a namespace help later searches). Many at once: batch_store.

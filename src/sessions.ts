@@ -12,8 +12,8 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { batchCounters } from "./batch.js";
-import type { ProcessInfo } from "./model.js";
-import { governingPolicy, policyMs, type Retention, stampOf } from "./retention.js";
+import type { ProcessInfo } from "./domain/entry.js";
+import { governingPolicy, policyMs, type Retention, stampOf } from "./domain/retention.js";
 import { ensureDir, writeFileAtomic } from "./store/files.js";
 import { isProcessAlive } from "./store/process-alive.js";
 

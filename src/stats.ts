@@ -5,9 +5,9 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import type { NamespaceStats, StatsInput, StatsOutput } from "./domain/entry.js";
+import { isExpired, policyOf } from "./domain/retention.js";
 import type { MemoryBank } from "./memory.js";
-import type { NamespaceStats, StatsInput, StatsOutput } from "./model.js";
-import { isExpired, policyOf } from "./retention.js";
 import { listSessions, sessionsBytes, sessionsDir, toProcessInfo } from "./sessions.js";
 import { backupBytes } from "./store/json/backups.js";
 

@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.js";
+import { defaultConfig } from "../src/config/config.js";
+import { retentionOf } from "../src/domain/retention.js";
 import { performanceReport } from "../src/report.js";
-import { retentionOf } from "../src/retention.js";
 import {
   emptyOpStats,
   LATENCY_BUCKETS_MS,

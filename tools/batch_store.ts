@@ -1,4 +1,4 @@
-import { BatchStoreInputShape, BatchStoreOutputShape } from "../src/model.js";
+import { BatchStoreInputShape, BatchStoreOutputShape } from "../src/domain/entry.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

@@ -13,8 +13,8 @@ import type {
   ToolAnnotations,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { errorMessage, MemoryError } from "../src/errors.js";
-import { withIoMessage } from "../src/io-errors.js";
+import { errorMessage, MemoryError } from "../src/domain/errors.js";
+import { withIoMessage } from "../src/domain/io-errors.js";
 import type { MemoryBank, ProgressOptions } from "../src/memory.js";
 
 type Shape = Record<string, z.ZodType>;

@@ -1,4 +1,4 @@
-import { ExportInputShape, ExportOutputShape } from "../src/model.js";
+import { ExportInputShape, ExportOutputShape } from "../src/domain/entry.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

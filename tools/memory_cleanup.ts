@@ -1,5 +1,5 @@
 import { cleanup } from "../src/cleanup.js";
-import { CleanupInputShape, CleanupOutputShape } from "../src/model.js";
+import { CleanupInputShape, CleanupOutputShape } from "../src/domain/entry.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

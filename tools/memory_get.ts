@@ -1,4 +1,4 @@
-import { GetInputShape, GetOutputShape } from "../src/model.js";
+import { GetInputShape, GetOutputShape } from "../src/domain/entry.js";
 import { getEntry } from "../src/read.js";
 import { brief, defineTool } from "./define.js";
 

@@ -1,4 +1,4 @@
-import { QueryInputShape, QueryOutputShape } from "../src/model.js";
+import { QueryInputShape, QueryOutputShape } from "../src/domain/entry.js";
 import { brief, defineTool } from "./define.js";
 
 export default defineTool({

@@ -1,4 +1,4 @@
-import { StatsInputShape, StatsOutputShape } from "../src/model.js";
+import { StatsInputShape, StatsOutputShape } from "../src/domain/entry.js";
 import { collectStats } from "../src/stats.js";
 import { defineTool } from "./define.js";
 

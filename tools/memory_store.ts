@@ -1,4 +1,4 @@
-import { StoreInputShape, StoreOutputShape } from "../src/model.js";
+import { StoreInputShape, StoreOutputShape } from "../src/domain/entry.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

@@ -1,4 +1,4 @@
-import { ParallelQueryInputShape, ParallelQueryOutputShape } from "../src/model.js";
+import { ParallelQueryInputShape, ParallelQueryOutputShape } from "../src/domain/entry.js";
 import { brief, defineTool } from "./define.js";
 
 export default defineTool({

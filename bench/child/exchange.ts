@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { concurrentExport } from "../../src/backup.js";
 import { cleanup } from "../../src/cleanup.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/config.js";
 import { importFrom } from "../../src/importer.js";
 import { MemoryBank } from "../../src/memory.js";
 

@@ -18,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { resolveConfig } from "../../src/config.js";
+import { resolveConfig } from "../../src/config/config.js";
 import { MemoryBank, toSearchDoc } from "../../src/memory.js";
 import { DEFAULT_STOP_WORDS, SearchIndex } from "../../src/search/index.js";
 import { buildCorpus } from "./corpus.js";

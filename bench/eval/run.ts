@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolveConfig } from "../../src/config.js";
+import { resolveConfig } from "../../src/config/config.js";
 import { MemoryBank } from "../../src/memory.js";
 import { BASELINES, type Engine } from "./baselines.js";
 import { buildChangelogCorpus, buildChangelogQueries } from "./changelog.js";

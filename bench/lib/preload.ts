@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Entry } from "../../src/model.js";
+import type { Entry } from "../../src/domain/entry.js";
 import { writeSnapshot } from "../../src/store/json/snapshot.js";
 import { entryOf, peerLineOf } from "./corpus.js";
 

@@ -19,8 +19,8 @@
  */
 import { createHash } from "node:crypto";
 import { runBatch } from "../batch.js";
-import { MemoryError } from "../errors.js";
-import type { Entry } from "../model.js";
+import type { Entry } from "../domain/entry.js";
+import { MemoryError } from "../domain/errors.js";
 import { flattenText } from "../search/text.js";
 import { compareRanked, TopK } from "../search/topk.js";
 import { EmbeddingClient, type EmbeddingsConfig, isRetryableEmbeddingError } from "./client.js";

@@ -3,7 +3,7 @@
  * implementation today; a shared SQL backend for teams on many machines would implement the same
  * contract without touching the service, the tools or the CLI.
  */
-import type { Entry } from "../model.js";
+import type { Entry } from "../domain/entry.js";
 
 /** A change applied to the in-memory state, from this process or replayed from another one. */
 export type Change = { kind: "put"; entry: Entry; previous?: Entry } | { kind: "del"; entry: Entry };

@@ -26,7 +26,7 @@ vi.mock("../../src/batch.js", async (importOriginal) => {
   };
 });
 
-const { resolveConfig } = await import("../../src/config.js");
+const { resolveConfig } = await import("../../src/config/config.js");
 const { MemoryBank } = await import("../../src/memory.js");
 const { JsonStore } = await import("../../src/store/json/json-store.js");
 const { dataPath, removeDir, tempDir } = await import("../store/json/fixtures.js");

@@ -4,10 +4,10 @@
  * partial index.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/config.js";
 import { deleteEntries } from "../../src/delete.js";
+import type { QueryInput } from "../../src/domain/entry.js";
 import { MemoryBank } from "../../src/memory.js";
-import type { QueryInput } from "../../src/model.js";
 import { removeProject, tempProject } from "../helpers.js";
 
 const dirs: string[] = [];

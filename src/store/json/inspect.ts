@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { MemoryError } from "../../errors.js";
+import { MemoryError } from "../../domain/errors.js";
 import { scanJournal } from "./journal.js";
 import { parseSnapshot } from "./snapshot.js";
 

@@ -8,7 +8,7 @@
  * applies to: after a compaction, lines of older generations are already inside the snapshot.
  */
 import { crc32 } from "node:zlib";
-import type { Entry } from "../../model.js";
+import type { Entry } from "../../domain/entry.js";
 import { entryDefect } from "./entry-check.js";
 
 export type Op =

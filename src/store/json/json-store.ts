@@ -28,9 +28,9 @@ import {
 import { lstat, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
-import { MemoryError } from "../../errors.js";
-import { ioError } from "../../io-errors.js";
-import type { Entry } from "../../model.js";
+import type { Entry } from "../../domain/entry.js";
+import { MemoryError } from "../../domain/errors.js";
+import { ioError } from "../../domain/io-errors.js";
 import type {
   Backend,
   Change,

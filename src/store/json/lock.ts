@@ -38,7 +38,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
-import { MemoryError } from "../../errors.js";
+import { MemoryError } from "../../domain/errors.js";
 import { isProcessAlive } from "../process-alive.js";
 
 export interface LockOptions {

@@ -22,8 +22,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { crc32 } from "node:zlib";
-import { MemoryError } from "../../errors.js";
-import type { Entry } from "../../model.js";
+import type { Entry } from "../../domain/entry.js";
+import { MemoryError } from "../../domain/errors.js";
 import { type AtomicWriteOptions, writeFileAtomic } from "../files.js";
 import { entryDefect } from "./entry-check.js";
 

@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryError } from "../../../src/errors.js";
+import { MemoryError } from "../../../src/domain/errors.js";
 import { allBytes, contents, dataPath, inventory, openStore, put, removeDir, tempDir } from "./fixtures.js";
 
 let dirs: string[] = [];

@@ -6,7 +6,7 @@
 import { appendFileSync, readFileSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryError } from "../../../src/errors.js";
+import { MemoryError } from "../../../src/domain/errors.js";
 import { encodeLine } from "../../../src/store/json/journal.js";
 import { contents, dataPath, entry, openStore, put, removeDir, tempDir } from "./fixtures.js";
 

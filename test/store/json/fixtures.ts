@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Entry } from "../../../src/model.js";
+import type { Entry } from "../../../src/domain/entry.js";
 import { JsonStore, type JsonStoreOptions } from "../../../src/store/json/json-store.js";
 
 export function tempDir(): string {

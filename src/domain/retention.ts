@@ -14,9 +14,9 @@
  * batch-cleanup explicitly wins over every stamp.
  */
 import { createHash } from "node:crypto";
-import type { MemoryConfig } from "./config.js";
-import { type Entry, parseDuration } from "./model.js";
-import { realLocation } from "./paths.js";
+import type { MemoryConfig } from "../config/config.js";
+import { realLocation } from "../paths.js";
+import { type Entry, parseDuration } from "./entry.js";
 
 /** Everything that decides when an entry expires, for one project. */
 export interface Retention {

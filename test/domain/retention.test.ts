@@ -6,10 +6,9 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, readRetentionFile } from "../src/cleanup.js";
-import { defaultConfig, loadConfig } from "../src/config.js";
-import { MemoryBank } from "../src/memory.js";
-import type { Entry } from "../src/model.js";
+import { cleanup, readRetentionFile } from "../../src/cleanup.js";
+import { defaultConfig, loadConfig } from "../../src/config/config.js";
+import type { Entry } from "../../src/domain/entry.js";
 import {
   expiryOf,
   isExpired,
@@ -18,8 +17,9 @@ import {
   retentionOf,
   stampOf,
   withPolicies,
-} from "../src/retention.js";
-import { removeProject, tempProject } from "./helpers.js";
+} from "../../src/domain/retention.js";
+import { MemoryBank } from "../../src/memory.js";
+import { removeProject, tempProject } from "../helpers.js";
 
 const DAY = 86_400_000;
 const dirs: string[] = [];

@@ -8,9 +8,9 @@ import { open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { MemoryError } from "../domain/errors.js";
+import { writeFileAtomic } from "../store/files.js";
 import { CONFIG_FILE } from "./config.js";
-import { MemoryError } from "./errors.js";
-import { writeFileAtomic } from "./store/files.js";
 
 export const SERVER_NAME = "memory-bank";
 
@@ -52,7 +52,7 @@ export const DEFAULT_CONFIG_FILE = {
 
 export function serverCommand(useNpx: boolean): { command: string; args: string[] } {
   if (useNpx) return { command: "npx", args: ["memory-bank", "serve"] };
-  const cli = fileURLToPath(new URL("./cli.js", import.meta.url));
+  const cli = fileURLToPath(new URL("../cli.js", import.meta.url));
   return { command: "node", args: [cli, "serve"] };
 }
 

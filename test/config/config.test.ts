@@ -2,9 +2,9 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultConfig, loadConfig, resolveConfig } from "../src/config.js";
-import { MemoryError } from "../src/errors.js";
-import { removeProject, tempProject } from "./helpers.js";
+import { defaultConfig, loadConfig, resolveConfig } from "../../src/config/config.js";
+import { MemoryError } from "../../src/domain/errors.js";
+import { removeProject, tempProject } from "../helpers.js";
 
 const dirs: string[] = [];
 const project = (config?: unknown) => {

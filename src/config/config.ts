@@ -7,14 +7,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { MemoryError } from "./errors.js";
 import {
   MAX_DURATION_MS,
   MAX_DURATION_TEXT,
   NAMESPACE_RULE,
   NamespaceSchema,
   parseDuration,
-} from "./model.js";
+} from "../domain/entry.js";
+import { MemoryError } from "../domain/errors.js";
 
 export const CONFIG_FILE = "claude-flow.config.json";
 

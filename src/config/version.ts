@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 
-/** The package version, read once from package.json (two levels up from dist/src/). */
+/** The package version, read once from package.json (three levels up from dist/src/config/). */
 export const VERSION: string = (() => {
-  for (const rel of ["../../package.json", "../package.json"]) {
+  for (const rel of ["../../../package.json", "../../package.json"]) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
         name?: string;
