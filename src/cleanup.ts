@@ -10,7 +10,7 @@ import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } 
 import { MemoryError } from "./domain/errors.js";
 import { deletionTime, isExpired, isPermanent, policyOf, withPolicies } from "./domain/retention.js";
 import type { MemoryBank, ProgressOptions } from "./memory.js";
-import { readRegularFile } from "./source-file.js";
+import { readRegularFile } from "./transfer/source-file.js";
 
 export interface CleanupOptions extends ProgressOptions {
   /** Policies replacing the configured ones for this run (a retention file). */

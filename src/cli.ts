@@ -10,7 +10,6 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { analyze } from "./analyze.js";
-import { concurrentExport } from "./backup.js";
 import { cleanup, readRetentionFile } from "./cleanup.js";
 import { type LoadedConfig, loadConfig } from "./config/config.js";
 import { init } from "./config/init.js";
@@ -37,15 +36,16 @@ import {
 } from "./domain/entry.js";
 import { errorMessage, MemoryError } from "./domain/errors.js";
 import { withIoMessage } from "./domain/io-errors.js";
-import { importFrom, readEntriesFile } from "./importer.js";
 import { indexStatus, validateStore } from "./integrity.js";
 import { MemoryBank, type MemoryBankOptions } from "./memory.js";
 import { progressBar } from "./progress.js";
 import { getEntry } from "./read.js";
-import { performanceReport } from "./report.js";
-import { listSessions, SessionRecorder, sessionsDir } from "./sessions.js";
 import { collectStats } from "./stats.js";
 import { bytes, type Cell, pairs, table } from "./table.js";
+import { performanceReport } from "./telemetry/performance-report.js";
+import { listSessions, SessionRecorder, sessionsDir } from "./telemetry/sessions.js";
+import { concurrentExport } from "./transfer/backup-folder.js";
+import { importFrom, readEntriesFile } from "./transfer/importer.js";
 
 const log = (m: string) => process.stderr.write(`memory-bank: ${m}\n`);
 

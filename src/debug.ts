@@ -9,9 +9,9 @@ import type { LoadedConfig } from "./config/config.js";
 import { VERSION } from "./config/version.js";
 import { ProcessInfoSchema } from "./domain/entry.js";
 import type { MemoryBank } from "./memory.js";
-import { listSessions, toProcessInfo } from "./sessions.js";
 import { storeFiles } from "./stats.js";
 import { isLocked } from "./store/json/lock.js";
+import { listSessions, toProcessInfo } from "./telemetry/sessions.js";
 
 export const DebugInfoSchema = z.object({
   version: z.string(),

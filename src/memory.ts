@@ -35,8 +35,6 @@ import { MemoryError } from "./domain/errors.js";
 import { expiryOf, isExpired, projectId, type Retention, retentionOf, stampOf } from "./domain/retention.js";
 import { ENABLE_HINT } from "./embeddings/client.js";
 import { type Fusion, SemanticIndex } from "./embeddings/semantic.js";
-import { writeExportFile } from "./exchange.js";
-import { refuseStoreFiles, relativeToProject, resolveInsideProject } from "./paths.js";
 import {
   type IndexBuild,
   type SearchCursor,
@@ -48,6 +46,8 @@ import {
 import type { Backend, Change, TxView } from "./store/backend.js";
 import { ensureDir } from "./store/files.js";
 import { JsonStore } from "./store/json/json-store.js";
+import { writeExportFile } from "./transfer/export-file.js";
+import { refuseStoreFiles, relativeToProject, resolveInsideProject } from "./transfer/project-paths.js";
 
 export interface MemoryBankOptions {
   log?: (message: string) => void;

@@ -10,7 +10,7 @@ import { tools } from "../tools/index.js";
 import type { LoadedConfig } from "./config/config.js";
 import { VERSION } from "./config/version.js";
 import { MemoryBank } from "./memory.js";
-import { SessionRecorder, sessionsDir } from "./sessions.js";
+import { SessionRecorder, sessionsDir } from "./telemetry/sessions.js";
 import { LineTransport } from "./transport.js";
 
 export const INSTRUCTIONS = `Persistent memory shared by every agent working in this project.

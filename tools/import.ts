@@ -1,5 +1,5 @@
 import { ImportInputShape, ImportOutputShape } from "../src/domain/entry.js";
-import { importFrom } from "../src/importer.js";
+import { importFrom } from "../src/transfer/importer.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

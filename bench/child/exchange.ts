@@ -6,11 +6,11 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { concurrentExport } from "../../src/backup.js";
 import { cleanup } from "../../src/cleanup.js";
 import { loadConfig } from "../../src/config/config.js";
-import { importFrom } from "../../src/importer.js";
 import { MemoryBank } from "../../src/memory.js";
+import { concurrentExport } from "../../src/transfer/backup-folder.js";
+import { importFrom } from "../../src/transfer/importer.js";
 
 interface Args {
   root: string;

@@ -15,7 +15,7 @@
  */
 import { createHash } from "node:crypto";
 import type { MemoryConfig } from "../config/config.js";
-import { realLocation } from "../paths.js";
+import { realLocation } from "../transfer/project-paths.js";
 import { type Entry, parseDuration } from "./entry.js";
 
 /** Everything that decides when an entry expires, for one project. */

@@ -7,10 +7,10 @@ import { createWriteStream, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config/config.js";
-import { importFrom } from "../src/importer.js";
-import { MemoryBank } from "../src/memory.js";
-import { CLI, removeProject, tempProject } from "./helpers.js";
+import { loadConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/memory.js";
+import { importFrom } from "../../src/transfer/importer.js";
+import { CLI, removeProject, tempProject } from "../helpers.js";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -10,13 +10,19 @@
 import { type FileHandle, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
-import { readBackup } from "./backup.js";
-import type { BatchStoreOutput, ImportFormat, ImportInput, ImportOutput, ItemError } from "./domain/entry.js";
-import { MemoryError } from "./domain/errors.js";
-import { isExpired } from "./domain/retention.js";
-import { EXPORT_FORMAT_ID } from "./exchange.js";
-import type { MemoryBank, ProgressOptions } from "./memory.js";
-import { relativeToProject, resolveInsideProject } from "./paths.js";
+import type {
+  BatchStoreOutput,
+  ImportFormat,
+  ImportInput,
+  ImportOutput,
+  ItemError,
+} from "../domain/entry.js";
+import { MemoryError } from "../domain/errors.js";
+import { isExpired } from "../domain/retention.js";
+import type { MemoryBank, ProgressOptions } from "../memory.js";
+import { readBackup } from "./backup-folder.js";
+import { EXPORT_FORMAT_ID } from "./export-file.js";
+import { relativeToProject, resolveInsideProject } from "./project-paths.js";
 import { openRegularFile, readAll, readRegularFile } from "./source-file.js";
 
 type Concrete = Exclude<ImportFormat, "auto">;

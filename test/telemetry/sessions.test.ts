@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config/config.js";
-import { retentionOf } from "../src/domain/retention.js";
-import { performanceReport } from "../src/report.js";
+import { defaultConfig } from "../../src/config/config.js";
+import { retentionOf } from "../../src/domain/retention.js";
+import { performanceReport } from "../../src/telemetry/performance-report.js";
 import {
   emptyOpStats,
   LATENCY_BUCKETS_MS,
@@ -19,8 +19,8 @@ import {
   pruneSessions,
   type SessionRecord,
   SessionRecorder,
-} from "../src/sessions.js";
-import { removeProject, tempProject } from "./helpers.js";
+} from "../../src/telemetry/sessions.js";
+import { removeProject, tempProject } from "../helpers.js";
 
 /** The default retention rules of one project. */
 const rules = () => retentionOf(defaultConfig(), "0badf00d");

@@ -5,8 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import type { Entry } from "./domain/entry.js";
-import { writeFileAtomic } from "./store/files.js";
+import type { Entry } from "../domain/entry.js";
+import { writeFileAtomic } from "../store/files.js";
 
 export const EXPORT_FORMAT_ID = "memory-bank-export";
 

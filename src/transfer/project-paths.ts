@@ -5,8 +5,8 @@
  */
 import { lstatSync, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
-import { printable } from "./domain/entry.js";
-import { MemoryError } from "./domain/errors.js";
+import { printable } from "../domain/entry.js";
+import { MemoryError } from "../domain/errors.js";
 
 export function resolveInsideProject(projectDir: string, requested: string, field = "path"): string {
   if (requested.includes("\u0000")) {
