@@ -9,13 +9,9 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { analyze } from "./analyze.js";
-import { cleanup, readRetentionFile } from "./cleanup.js";
 import { type LoadedConfig, loadConfig } from "./config/config.js";
 import { init } from "./config/init.js";
 import { VERSION } from "./config/version.js";
-import { debugInfo } from "./debug.js";
-import { deleteEntries } from "./delete.js";
 import {
   BatchStoreInputSchema,
   CleanupInputSchema,
@@ -36,11 +32,15 @@ import {
 } from "./domain/entry.js";
 import { errorMessage, MemoryError } from "./domain/errors.js";
 import { withIoMessage } from "./domain/io-errors.js";
-import { indexStatus, validateStore } from "./integrity.js";
-import { MemoryBank, type MemoryBankOptions } from "./memory.js";
 import { progressBar } from "./progress.js";
-import { getEntry } from "./read.js";
-import { collectStats } from "./stats.js";
+import { MemoryBank, type MemoryBankOptions } from "./service/bank.js";
+import { analyze } from "./service/operations/analyze.js";
+import { cleanup, readRetentionFile } from "./service/operations/cleanup.js";
+import { debugInfo } from "./service/operations/debug.js";
+import { deleteEntries } from "./service/operations/delete.js";
+import { getEntry } from "./service/operations/get.js";
+import { indexStatus, validateStore } from "./service/operations/index-validate.js";
+import { collectStats } from "./service/operations/stats.js";
 import { bytes, type Cell, pairs, table } from "./table.js";
 import { performanceReport } from "./telemetry/performance-report.js";
 import { listSessions, SessionRecorder, sessionsDir } from "./telemetry/sessions.js";

@@ -9,7 +9,7 @@ import { registerTool, type ToolHooks } from "../tools/define.js";
 import { tools } from "../tools/index.js";
 import type { LoadedConfig } from "./config/config.js";
 import { VERSION } from "./config/version.js";
-import { MemoryBank } from "./memory.js";
+import { MemoryBank } from "./service/bank.js";
 import { SessionRecorder, sessionsDir } from "./telemetry/sessions.js";
 import { LineTransport } from "./transport.js";
 

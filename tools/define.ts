@@ -15,7 +15,7 @@ import type {
 import type { z } from "zod";
 import { errorMessage, MemoryError } from "../src/domain/errors.js";
 import { withIoMessage } from "../src/domain/io-errors.js";
-import type { MemoryBank, ProgressOptions } from "../src/memory.js";
+import type { MemoryBank, ProgressOptions } from "../src/service/bank.js";
 
 type Shape = Record<string, z.ZodType>;
 type Out<S extends Shape> = z.infer<z.ZodObject<S>>;

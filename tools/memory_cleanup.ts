@@ -1,5 +1,5 @@
-import { cleanup } from "../src/cleanup.js";
 import { CleanupInputShape, CleanupOutputShape } from "../src/domain/entry.js";
+import { cleanup } from "../src/service/operations/cleanup.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

@@ -1,5 +1,5 @@
-import { deleteEntries } from "../src/delete.js";
 import { DeleteInputShape, DeleteOutputShape } from "../src/domain/entry.js";
+import { deleteEntries } from "../src/service/operations/delete.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

@@ -1,5 +1,5 @@
 import { GetInputShape, GetOutputShape } from "../src/domain/entry.js";
-import { getEntry } from "../src/read.js";
+import { getEntry } from "../src/service/operations/get.js";
 import { brief, defineTool } from "./define.js";
 
 export default defineTool({

@@ -1,5 +1,5 @@
 import { StatsInputShape, StatsOutputShape } from "../src/domain/entry.js";
-import { collectStats } from "../src/stats.js";
+import { collectStats } from "../src/service/operations/stats.js";
 import { defineTool } from "./define.js";
 
 export default defineTool({

@@ -6,9 +6,9 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanup } from "../../src/cleanup.js";
 import { loadConfig } from "../../src/config/config.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { cleanup } from "../../src/service/operations/cleanup.js";
 import { concurrentExport } from "../../src/transfer/backup-folder.js";
 import { importFrom } from "../../src/transfer/importer.js";
 

@@ -6,7 +6,7 @@
  *   node dist/bench/child/inproc.js '{"dir":"...","n":100000,"samples":200}'
  */
 import { loadConfig } from "../../src/config/config.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank } from "../../src/service/bank.js";
 import { JsonStore } from "../../src/store/json/json-store.js";
 import { Queries } from "../lib/corpus.js";
 import { sample } from "../lib/stats.js";

@@ -6,7 +6,7 @@
  *   node dist/bench/child/writer.js '{"dir":"...","id":0,"count":1000,"inflight":1}'
  */
 import { loadConfig } from "../../src/config/config.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank } from "../../src/service/bank.js";
 import { Queries } from "../lib/corpus.js";
 
 interface Args {

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveConfig } from "../../src/config/config.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank } from "../../src/service/bank.js";
 import { BASELINES, type Engine } from "./baselines.js";
 import { buildChangelogCorpus, buildChangelogQueries } from "./changelog.js";
 import { buildCorpus, type EvalDoc } from "./corpus.js";

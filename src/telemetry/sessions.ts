@@ -11,9 +11,9 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { batchCounters } from "../batch.js";
 import type { ProcessInfo } from "../domain/entry.js";
 import { governingPolicy, policyMs, type Retention, stampOf } from "../domain/retention.js";
+import { batchCounters } from "../service/executor.js";
 import { ensureDir, writeFileAtomic } from "../store/files.js";
 import { isProcessAlive } from "../store/process-alive.js";
 

@@ -13,7 +13,7 @@ import { z } from "zod";
 import { type Entry, NamespaceSchema } from "../domain/entry.js";
 import { MemoryError } from "../domain/errors.js";
 import { isExpired } from "../domain/retention.js";
-import type { MemoryBank, ProgressOptions } from "../memory.js";
+import type { MemoryBank, ProgressOptions } from "../service/bank.js";
 import { ensureDir, writeFileAtomic } from "../store/files.js";
 import { writeExportFile } from "./export-file.js";
 import { readRegularFile } from "./source-file.js";

@@ -19,7 +19,7 @@ import type {
 } from "../domain/entry.js";
 import { MemoryError } from "../domain/errors.js";
 import { isExpired } from "../domain/retention.js";
-import type { MemoryBank, ProgressOptions } from "../memory.js";
+import type { MemoryBank, ProgressOptions } from "../service/bank.js";
 import { readBackup } from "./backup-folder.js";
 import { EXPORT_FORMAT_ID } from "./export-file.js";
 import { relativeToProject, resolveInsideProject } from "./project-paths.js";

@@ -6,7 +6,6 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, readRetentionFile } from "../../src/cleanup.js";
 import { defaultConfig, loadConfig } from "../../src/config/config.js";
 import type { Entry } from "../../src/domain/entry.js";
 import {
@@ -18,7 +17,8 @@ import {
   stampOf,
   withPolicies,
 } from "../../src/domain/retention.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { cleanup, readRetentionFile } from "../../src/service/operations/cleanup.js";
 import { removeProject, tempProject } from "../helpers.js";
 
 const DAY = 86_400_000;

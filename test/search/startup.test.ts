@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
-import { deleteEntries } from "../../src/delete.js";
 import type { QueryInput } from "../../src/domain/entry.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { deleteEntries } from "../../src/service/operations/delete.js";
 import { removeProject, tempProject } from "../helpers.js";
 
 const dirs: string[] = [];

@@ -8,7 +8,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
-import { MemoryBank } from "../../src/memory.js";
+import { MemoryBank } from "../../src/service/bank.js";
 import { importFrom } from "../../src/transfer/importer.js";
 import { CLI, removeProject, tempProject } from "../helpers.js";
 

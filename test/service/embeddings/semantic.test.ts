@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type EmbeddingServer, startEmbeddingServer } from "../../bench/eval/embed-server.js";
-import { resolveConfig } from "../../src/config/config.js";
-import { MemoryBank } from "../../src/memory.js";
-import { removeProject, tempProject } from "../helpers.js";
+import { type EmbeddingServer, startEmbeddingServer } from "../../../bench/eval/embed-server.js";
+import { resolveConfig } from "../../../src/config/config.js";
+import { MemoryBank } from "../../../src/service/bank.js";
+import { removeProject, tempProject } from "../../helpers.js";
 
 let server: EmbeddingServer;
 const dirs: string[] = [];

@@ -1,8 +1,8 @@
 /** MemoryBank with memory.indexing off: text queries scan keys, values and tags instead of the index. */
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config/config.js";
-import { MemoryBank } from "../src/memory.js";
-import { removeProject, tempProject } from "./helpers.js";
+import { resolveConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { removeProject, tempProject } from "../helpers.js";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -5,8 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { runBatch } from "./batch.js";
-import type { LoadedConfig, MemoryConfig } from "./config/config.js";
+import type { LoadedConfig, MemoryConfig } from "../config/config.js";
 import {
   type BatchStoreInput,
   type BatchStoreOutput,
@@ -30,11 +29,9 @@ import {
   StoreInputSchema,
   type StoreOutput,
   ttlToMs,
-} from "./domain/entry.js";
-import { MemoryError } from "./domain/errors.js";
-import { expiryOf, isExpired, projectId, type Retention, retentionOf, stampOf } from "./domain/retention.js";
-import { ENABLE_HINT } from "./embeddings/client.js";
-import { type Fusion, SemanticIndex } from "./embeddings/semantic.js";
+} from "../domain/entry.js";
+import { MemoryError } from "../domain/errors.js";
+import { expiryOf, isExpired, projectId, type Retention, retentionOf, stampOf } from "../domain/retention.js";
 import {
   type IndexBuild,
   type SearchCursor,
@@ -42,12 +39,15 @@ import {
   type SearchFilter,
   SearchIndex,
   type SearchPlan,
-} from "./search/index.js";
-import type { Backend, Change, TxView } from "./store/backend.js";
-import { ensureDir } from "./store/files.js";
-import { JsonStore } from "./store/json/json-store.js";
-import { writeExportFile } from "./transfer/export-file.js";
-import { refuseStoreFiles, relativeToProject, resolveInsideProject } from "./transfer/project-paths.js";
+} from "../search/index.js";
+import type { Backend, Change, TxView } from "../store/backend.js";
+import { ensureDir } from "../store/files.js";
+import { JsonStore } from "../store/json/json-store.js";
+import { writeExportFile } from "../transfer/export-file.js";
+import { refuseStoreFiles, relativeToProject, resolveInsideProject } from "../transfer/project-paths.js";
+import { ENABLE_HINT } from "./embeddings/client.js";
+import { type Fusion, SemanticIndex } from "./embeddings/semantic.js";
+import { runBatch } from "./executor.js";
 
 export interface MemoryBankOptions {
   log?: (message: string) => void;

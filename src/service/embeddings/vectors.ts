@@ -11,7 +11,7 @@
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { writeFileAtomic } from "../store/files.js";
+import { writeFileAtomic } from "../../store/files.js";
 
 export interface VectorRecord {
   namespace: string;

@@ -2,10 +2,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EmbeddingServer, hashEmbedding, startEmbeddingServer } from "../../bench/eval/embed-server.js";
-import { defaultConfig } from "../../src/config/config.js";
-import { EmbeddingClient, type EmbeddingsConfig } from "../../src/embeddings/client.js";
-import { dot, normalize } from "../../src/embeddings/vectors.js";
+import {
+  type EmbeddingServer,
+  hashEmbedding,
+  startEmbeddingServer,
+} from "../../../bench/eval/embed-server.js";
+import { defaultConfig } from "../../../src/config/config.js";
+import { EmbeddingClient, type EmbeddingsConfig } from "../../../src/service/embeddings/client.js";
+import { dot, normalize } from "../../../src/service/embeddings/vectors.js";
 
 const base = defaultConfig().embeddings;
 const cfg = (extra: Partial<EmbeddingsConfig>): EmbeddingsConfig => ({

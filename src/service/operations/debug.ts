@@ -5,13 +5,13 @@
  * of processes that died without a clean exit marked stale.
  */
 import { z } from "zod";
-import type { LoadedConfig } from "./config/config.js";
-import { VERSION } from "./config/version.js";
-import { ProcessInfoSchema } from "./domain/entry.js";
-import type { MemoryBank } from "./memory.js";
+import type { LoadedConfig } from "../../config/config.js";
+import { VERSION } from "../../config/version.js";
+import { ProcessInfoSchema } from "../../domain/entry.js";
+import { isLocked } from "../../store/json/lock.js";
+import { listSessions, toProcessInfo } from "../../telemetry/sessions.js";
+import type { MemoryBank } from "../bank.js";
 import { storeFiles } from "./stats.js";
-import { isLocked } from "./store/json/lock.js";
-import { listSessions, toProcessInfo } from "./telemetry/sessions.js";
 
 export const DebugInfoSchema = z.object({
   version: z.string(),

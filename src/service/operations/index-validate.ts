@@ -4,10 +4,10 @@
  * store's own durability methods (recovery, torn-tail cut, compaction) and each is reported.
  */
 import { z } from "zod";
-import type { MemoryBank } from "./memory.js";
+import { inspectFiles } from "../../store/json/inspect.js";
+import { JsonStore } from "../../store/json/json-store.js";
+import type { MemoryBank } from "../bank.js";
 import { snapshotTime } from "./stats.js";
-import { inspectFiles } from "./store/json/inspect.js";
-import { JsonStore } from "./store/json/json-store.js";
 
 export const IndexStatusSchema = z.object({
   entries: z.number().int(),

@@ -5,8 +5,8 @@
  * One failing item never sinks the others; callers that need all-or-nothing commit atomically.
  */
 import pLimit from "p-limit";
-import { errorMessage, isTransient, MemoryError } from "./domain/errors.js";
-import { withIoMessage } from "./domain/io-errors.js";
+import { errorMessage, isTransient, MemoryError } from "../domain/errors.js";
+import { withIoMessage } from "../domain/io-errors.js";
 
 export interface BatchOptions {
   /** Items in flight at once (batchtools.maxConcurrent, or performance.concurrentQueries). */

@@ -4,10 +4,10 @@
  * process changed or removed in between is neither resurrected nor double-counted.
  */
 
-import { type DeleteInput, type DeleteOutput, type Entry, MAX_LISTED_KEYS } from "./domain/entry.js";
-import { MemoryError } from "./domain/errors.js";
-import { isExpired } from "./domain/retention.js";
-import type { MemoryBank } from "./memory.js";
+import { type DeleteInput, type DeleteOutput, type Entry, MAX_LISTED_KEYS } from "../../domain/entry.js";
+import { MemoryError } from "../../domain/errors.js";
+import { isExpired } from "../../domain/retention.js";
+import type { MemoryBank } from "../bank.js";
 
 export async function deleteEntries(bank: MemoryBank, input: DeleteInput): Promise<DeleteOutput> {
   if (input.key === undefined && input.keyPrefix === undefined && !input.tags?.length) {

@@ -5,8 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { isExpired } from "./domain/retention.js";
-import type { MemoryBank } from "./memory.js";
+import { isExpired } from "../../domain/retention.js";
+import type { MemoryBank } from "../bank.js";
 
 export const AnalysisSchema = z.object({
   entries: z.number().int(),

@@ -4,13 +4,14 @@
  * re-checked inside each write transaction: one another agent refreshed in the meantime stays.
  * Namespaces whose policy is "permanent" are never touched.
  */
-import { runBatch } from "./batch.js";
-import { MemoryConfigSchema } from "./config/config.js";
-import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } from "./domain/entry.js";
-import { MemoryError } from "./domain/errors.js";
-import { deletionTime, isExpired, isPermanent, policyOf, withPolicies } from "./domain/retention.js";
-import type { MemoryBank, ProgressOptions } from "./memory.js";
-import { readRegularFile } from "./transfer/source-file.js";
+
+import { MemoryConfigSchema } from "../../config/config.js";
+import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } from "../../domain/entry.js";
+import { MemoryError } from "../../domain/errors.js";
+import { deletionTime, isExpired, isPermanent, policyOf, withPolicies } from "../../domain/retention.js";
+import { readRegularFile } from "../../transfer/source-file.js";
+import type { MemoryBank, ProgressOptions } from "../bank.js";
+import { runBatch } from "../executor.js";
 
 export interface CleanupOptions extends ProgressOptions {
   /** Policies replacing the configured ones for this run (a retention file). */

@@ -18,11 +18,11 @@
  *   window could still reach the page.
  */
 import { createHash } from "node:crypto";
-import { runBatch } from "../batch.js";
-import type { Entry } from "../domain/entry.js";
-import { MemoryError } from "../domain/errors.js";
-import { flattenText } from "../search/text.js";
-import { compareRanked, TopK } from "../search/topk.js";
+import type { Entry } from "../../domain/entry.js";
+import { MemoryError } from "../../domain/errors.js";
+import { flattenText } from "../../search/text.js";
+import { compareRanked, TopK } from "../../search/topk.js";
+import { runBatch } from "../executor.js";
 import { EmbeddingClient, type EmbeddingsConfig, isRetryableEmbeddingError } from "./client.js";
 import { dot, idOf, loadVectors, normalize, saveVectors, type VectorRecord, vectorsPath } from "./vectors.js";
 

@@ -5,11 +5,11 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import type { NamespaceStats, StatsInput, StatsOutput } from "./domain/entry.js";
-import { isExpired, policyOf } from "./domain/retention.js";
-import type { MemoryBank } from "./memory.js";
-import { backupBytes } from "./store/json/backups.js";
-import { listSessions, sessionsBytes, sessionsDir, toProcessInfo } from "./telemetry/sessions.js";
+import type { NamespaceStats, StatsInput, StatsOutput } from "../../domain/entry.js";
+import { isExpired, policyOf } from "../../domain/retention.js";
+import { backupBytes } from "../../store/json/backups.js";
+import { listSessions, sessionsBytes, sessionsDir, toProcessInfo } from "../../telemetry/sessions.js";
+import type { MemoryBank } from "../bank.js";
 
 /** The files of the store, derived the same way the JSON store derives them from the snapshot path. */
 export function storeFiles(dataPath: string) {

@@ -1,7 +1,7 @@
 /** The batch executor: bounded concurrency, chunks, retries of transient failures, per-item outcomes. */
 import { describe, expect, it } from "vitest";
-import { runBatch } from "../src/batch.js";
-import { MemoryError } from "../src/domain/errors.js";
+import { MemoryError } from "../../src/domain/errors.js";
+import { runBatch } from "../../src/service/executor.js";
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 

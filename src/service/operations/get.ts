@@ -1,8 +1,8 @@
 /** memory_get / `memory-bank get`: one live entry by key, with its effective expiry. */
 
-import type { GetInput, GetOutput } from "./domain/entry.js";
-import { expiryOf } from "./domain/retention.js";
-import type { MemoryBank } from "./memory.js";
+import type { GetInput, GetOutput } from "../../domain/entry.js";
+import { expiryOf } from "../../domain/retention.js";
+import type { MemoryBank } from "../bank.js";
 
 export function getEntry(bank: MemoryBank, input: GetInput): GetOutput {
   const entry = bank.get(input.key, input.namespace ?? "default");

@@ -12,8 +12,8 @@
  *   const client = new EmbeddingClient({ ...config.embeddings, url: "http://127.0.0.1:11434/api/embed" });
  *   const [a, b] = await client.embed(["login uses OAuth2", "how do we authenticate"]);
  */
-import type { MemoryConfig } from "../config/config.js";
-import { MemoryError } from "../domain/errors.js";
+import type { MemoryConfig } from "../../config/config.js";
+import { MemoryError } from "../../domain/errors.js";
 
 export type EmbeddingsConfig = MemoryConfig["embeddings"];
 
