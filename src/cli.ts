@@ -9,6 +9,8 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import { progressBar } from "./cli/render/progress.js";
+import { bytes, type Cell, pairs, table } from "./cli/render/table.js";
 import { type LoadedConfig, loadConfig } from "./config/config.js";
 import { init } from "./config/init.js";
 import { VERSION } from "./config/version.js";
@@ -32,7 +34,6 @@ import {
 } from "./domain/entry.js";
 import { errorMessage, MemoryError } from "./domain/errors.js";
 import { withIoMessage } from "./domain/io-errors.js";
-import { progressBar } from "./progress.js";
 import { MemoryBank, type MemoryBankOptions } from "./service/bank.js";
 import { analyze } from "./service/operations/analyze.js";
 import { cleanup, readRetentionFile } from "./service/operations/cleanup.js";
@@ -41,7 +42,6 @@ import { deleteEntries } from "./service/operations/delete.js";
 import { getEntry } from "./service/operations/get.js";
 import { indexStatus, validateStore } from "./service/operations/index-validate.js";
 import { collectStats } from "./service/operations/stats.js";
-import { bytes, type Cell, pairs, table } from "./table.js";
 import { performanceReport } from "./telemetry/performance-report.js";
 import { listSessions, SessionRecorder, sessionsDir } from "./telemetry/sessions.js";
 import { concurrentExport } from "./transfer/backup-folder.js";
@@ -127,7 +127,7 @@ export function buildCli(): Command {
     .action(async () => {
       const loaded = loadConfig(configSource(g()));
       // Loaded on demand: the MCP SDK is most of the startup time, and no other verb needs it.
-      const { serveStdio } = await import("./server.js");
+      const { serveStdio } = await import("./mcp/server.js");
       const running = await serveStdio(loaded, log);
       await running.done;
       process.exit(0);

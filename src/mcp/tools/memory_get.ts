@@ -1,6 +1,6 @@
-import { GetInputShape, GetOutputShape } from "../src/domain/entry.js";
-import { getEntry } from "../src/service/operations/get.js";
-import { brief, defineTool } from "./define.js";
+import { GetInputShape, GetOutputShape } from "../../domain/entry.js";
+import { getEntry } from "../../service/operations/get.js";
+import { brief, defineTool } from "../tool.js";
 
 export default defineTool({
   name: "memory_get",

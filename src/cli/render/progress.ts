@@ -3,7 +3,7 @@
  * not --json: piped output and scripts get the result and nothing else.
  */
 import cliProgress from "cli-progress";
-import type { ProgressOptions } from "./service/bank.js";
+import type { ProgressOptions } from "../../service/bank.js";
 
 export interface Bar extends ProgressOptions {
   stop(): void;

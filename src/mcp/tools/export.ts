@@ -1,5 +1,5 @@
-import { ExportInputShape, ExportOutputShape } from "../src/domain/entry.js";
-import { defineTool } from "./define.js";
+import { ExportInputShape, ExportOutputShape } from "../../domain/entry.js";
+import { defineTool } from "../tool.js";
 
 export default defineTool({
   name: "export",

@@ -1,6 +1,6 @@
-import { ImportInputShape, ImportOutputShape } from "../src/domain/entry.js";
-import { importFrom } from "../src/transfer/importer.js";
-import { defineTool } from "./define.js";
+import { ImportInputShape, ImportOutputShape } from "../../domain/entry.js";
+import { importFrom } from "../../transfer/importer.js";
+import { defineTool } from "../tool.js";
 
 export default defineTool({
   name: "import",

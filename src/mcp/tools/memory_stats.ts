@@ -1,6 +1,6 @@
-import { StatsInputShape, StatsOutputShape } from "../src/domain/entry.js";
-import { collectStats } from "../src/service/operations/stats.js";
-import { defineTool } from "./define.js";
+import { StatsInputShape, StatsOutputShape } from "../../domain/entry.js";
+import { collectStats } from "../../service/operations/stats.js";
+import { defineTool } from "../tool.js";
 
 export default defineTool({
   name: "memory_stats",

@@ -13,9 +13,9 @@ import type {
   ToolAnnotations,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { errorMessage, MemoryError } from "../src/domain/errors.js";
-import { withIoMessage } from "../src/domain/io-errors.js";
-import type { MemoryBank, ProgressOptions } from "../src/service/bank.js";
+import { errorMessage, MemoryError } from "../domain/errors.js";
+import { withIoMessage } from "../domain/io-errors.js";
+import type { MemoryBank, ProgressOptions } from "../service/bank.js";
 
 type Shape = Record<string, z.ZodType>;
 type Out<S extends Shape> = z.infer<z.ZodObject<S>>;

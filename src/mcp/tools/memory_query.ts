@@ -1,5 +1,5 @@
-import { QueryInputShape, QueryOutputShape } from "../src/domain/entry.js";
-import { brief, defineTool } from "./define.js";
+import { QueryInputShape, QueryOutputShape } from "../../domain/entry.js";
+import { brief, defineTool } from "../tool.js";
 
 export default defineTool({
   name: "memory_query",

@@ -1,6 +1,6 @@
-import { DeleteInputShape, DeleteOutputShape } from "../src/domain/entry.js";
-import { deleteEntries } from "../src/service/operations/delete.js";
-import { defineTool } from "./define.js";
+import { DeleteInputShape, DeleteOutputShape } from "../../domain/entry.js";
+import { deleteEntries } from "../../service/operations/delete.js";
+import { defineTool } from "../tool.js";
 
 export default defineTool({
   name: "memory_delete",

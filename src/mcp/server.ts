@@ -5,13 +5,13 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isJSONRPCRequest } from "@modelcontextprotocol/sdk/types.js";
-import { registerTool, type ToolHooks } from "../tools/define.js";
-import { tools } from "../tools/index.js";
-import type { LoadedConfig } from "./config/config.js";
-import { VERSION } from "./config/version.js";
-import { MemoryBank } from "./service/bank.js";
-import { SessionRecorder, sessionsDir } from "./telemetry/sessions.js";
-import { LineTransport } from "./transport.js";
+import type { LoadedConfig } from "../config/config.js";
+import { VERSION } from "../config/version.js";
+import { MemoryBank } from "../service/bank.js";
+import { SessionRecorder, sessionsDir } from "../telemetry/sessions.js";
+import { LineTransport } from "./line-transport.js";
+import { registerTool, type ToolHooks } from "./tool.js";
+import { tools } from "./tools/all.js";
 
 export const INSTRUCTIONS = `Persistent memory shared by every agent working in this project.
 - Save a fact, decision or task state with memory_store (key + value; tags and a namespace help later searches). Many at once: batch_store.

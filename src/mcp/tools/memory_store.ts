@@ -1,5 +1,5 @@
-import { StoreInputShape, StoreOutputShape } from "../src/domain/entry.js";
-import { defineTool } from "./define.js";
+import { StoreInputShape, StoreOutputShape } from "../../domain/entry.js";
+import { defineTool } from "../tool.js";
 
 export default defineTool({
   name: "memory_store",

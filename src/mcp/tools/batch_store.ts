@@ -1,5 +1,5 @@
-import { BatchStoreInputShape, BatchStoreOutputShape } from "../src/domain/entry.js";
-import { defineTool } from "./define.js";
+import { BatchStoreInputShape, BatchStoreOutputShape } from "../../domain/entry.js";
+import { defineTool } from "../tool.js";
 
 export default defineTool({
   name: "batch_store",

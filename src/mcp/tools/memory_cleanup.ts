@@ -1,6 +1,6 @@
-import { CleanupInputShape, CleanupOutputShape } from "../src/domain/entry.js";
-import { cleanup } from "../src/service/operations/cleanup.js";
-import { defineTool } from "./define.js";
+import { CleanupInputShape, CleanupOutputShape } from "../../domain/entry.js";
+import { cleanup } from "../../service/operations/cleanup.js";
+import { defineTool } from "../tool.js";
 
 export default defineTool({
   name: "memory_cleanup",

@@ -1,5 +1,5 @@
-import { ParallelQueryInputShape, ParallelQueryOutputShape } from "../src/domain/entry.js";
-import { brief, defineTool } from "./define.js";
+import { ParallelQueryInputShape, ParallelQueryOutputShape } from "../../domain/entry.js";
+import { brief, defineTool } from "../tool.js";
 
 export default defineTool({
   name: "parallel_query",

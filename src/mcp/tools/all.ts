@@ -1,6 +1,7 @@
 /** Every MCP tool the server offers, in the order tools/list shows them. */
+
+import type { AnyTool } from "../tool.js";
 import batchStore from "./batch_store.js";
-import type { AnyTool } from "./define.js";
 import exportTool from "./export.js";
 import importTool from "./import.js";
 import memoryCleanup from "./memory_cleanup.js";
