@@ -5,9 +5,9 @@
  *   node dist/bench/child/index-build.js '{"n":100000,"rounds":2}'
  */
 
+import type { SearchDoc } from "../../src/search/api.js";
+import { SearchIndex } from "../../src/search/api.js";
 import { defaultWorkerCount } from "../../src/search/build.js";
-import type { SearchDoc } from "../../src/search/index.js";
-import { SearchIndex } from "../../src/search/index.js";
 import { toSearchDoc } from "../../src/service/bank.js";
 import { entryOf } from "../lib/corpus.js";
 

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { resolveConfig } from "../../src/config/config.js";
-import { DEFAULT_STOP_WORDS, SearchIndex } from "../../src/search/index.js";
+import { DEFAULT_STOP_WORDS, SearchIndex } from "../../src/search/api.js";
 import { MemoryBank, toSearchDoc } from "../../src/service/bank.js";
 import { buildCorpus } from "./corpus.js";
 import { rng } from "./queries.js";

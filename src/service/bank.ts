@@ -39,7 +39,7 @@ import {
   type SearchFilter,
   SearchIndex,
   type SearchPlan,
-} from "../search/index.js";
+} from "../search/api.js";
 import type { Backend, Change, TxView } from "../store/backend.js";
 import { ensureDir } from "../store/files.js";
 import { JsonStore } from "../store/json/json-store.js";

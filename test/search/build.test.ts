@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Analyzer, DEFAULT_STOP_WORDS } from "../../src/search/analyze.js";
+import { Analyzer, DEFAULT_STOP_WORDS } from "../../src/search/analyzer.js";
+import { type SearchDoc, SearchIndex, stem } from "../../src/search/api.js";
 import { ChunkAnalyzer } from "../../src/search/build.js";
-import { type SearchDoc, SearchIndex, stem } from "../../src/search/index.js";
 import { doc, filter } from "./helpers.js";
 
 function docs(n: number): SearchDoc[] {
@@ -98,7 +98,7 @@ describe("bulk build", () => {
   });
 
   // Worker threads need the compiled script: run the same check against dist/ when it is built.
-  const dist = new URL("../../dist/src/search/index.js", import.meta.url);
+  const dist = new URL("../../dist/src/search/api.js", import.meta.url);
   it.runIf(existsSync(dist))(
     "parallel build on worker threads (compiled dist) equals sequential",
     async () => {

@@ -1,4 +1,4 @@
-import type { SearchDoc, SearchFilter } from "../../src/search/index.js";
+import type { SearchDoc, SearchFilter } from "../../src/search/api.js";
 
 export const NOW = 1_700_000_000_000;
 export const DAY = 86_400_000;

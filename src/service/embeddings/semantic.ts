@@ -20,8 +20,8 @@
 import { createHash } from "node:crypto";
 import type { Entry } from "../../domain/entry.js";
 import { MemoryError } from "../../domain/errors.js";
-import { flattenText } from "../../search/text.js";
 import { compareRanked, TopK } from "../../search/topk.js";
+import { flattenText } from "../../search/value-text.js";
 import { runBatch } from "../executor.js";
 import { EmbeddingClient, type EmbeddingsConfig, isRetryableEmbeddingError } from "./client.js";
 import { dot, idOf, loadVectors, normalize, saveVectors, type VectorRecord, vectorsPath } from "./vectors.js";

@@ -3,12 +3,11 @@
  * stemmer, fuzzy (typo-tolerant) term expansion, filters inside scoring, stable cursor
  * paging and a generation-keyed result cache. No I/O; see README.md in this folder.
  */
-export { DEFAULT_STOP_WORDS } from "./analyze.js";
+export { DEFAULT_STOP_WORDS } from "./analyzer.js";
 export { QueryCache } from "./cache.js";
 export type { FuzzyOptions } from "./fuzzy.js";
 export { IndexBuild, SearchIndex } from "./search-index.js";
 export { stem } from "./stem.js";
-export { flattenText } from "./text.js";
 export { tokenize, tokens } from "./tokenize.js";
 export type {
   BuildOptions,
@@ -23,3 +22,4 @@ export type {
   SearchRequest,
   SearchResult,
 } from "./types.js";
+export { flattenText } from "./value-text.js";
