@@ -257,7 +257,7 @@ describe("a lock left by a dead process", () => {
     dirs.push(dir);
     const dataFile = path.join(dir, "memory", "claude-flow-data.json");
     mkdirSync(path.dirname(dataFile), { recursive: true });
-    const lockModule = path.join(ROOT, "dist", "src", "store", "lock.js");
+    const lockModule = path.join(ROOT, "dist", "src", "store", "json", "lock.js");
     const holder = spawn(
       process.execPath,
       [

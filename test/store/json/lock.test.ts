@@ -28,7 +28,7 @@ const hourAgo = () => new Date(Date.now() - 3_600_000);
 
 /** A child process that takes the lock and then waits, so the test can stop or kill it. */
 async function holder(file: string) {
-  const lockModule = path.join(ROOT, "dist", "src", "store", "lock.js");
+  const lockModule = path.join(ROOT, "dist", "src", "store", "json", "lock.js");
   const child = spawn(
     process.execPath,
     [
