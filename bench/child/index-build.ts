@@ -8,7 +8,7 @@
 import type { SearchDoc } from "../../src/search/api.js";
 import { SearchIndex } from "../../src/search/api.js";
 import { defaultWorkerCount } from "../../src/search/build.js";
-import { toSearchDoc } from "../../src/service/bank.js";
+import { toSearchDoc } from "../../src/service/index-sync.js";
 import { entryOf } from "../lib/corpus.js";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as { n: number; rounds: number };

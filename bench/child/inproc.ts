@@ -50,10 +50,10 @@ const store = await sample(args.samples, (i) =>
   bank.storeEntry({ key: `bench/new-${i}`, value: [q.sentence()], tags: ["bench"] }),
 );
 const exact = await sample(args.samples, () => {
-  const r = bank.query({ key: q.existingName() });
+  const r = bank.querySync({ key: q.existingName() });
   if (r.results.length !== 1) throw new Error("exact-key query found nothing");
 });
-const text = await sample(args.samples, () => bank.query({ query: q.text(), limit: 10 }));
+const text = await sample(args.samples, () => bank.querySync({ query: q.text(), limit: 10 }));
 
 process.stdout.write(
   `${JSON.stringify({ loadMs, openMs, indexMs, rss: mem.rss, heapUsed: mem.heapUsed, baseRss, store, exact, text })}\n`,

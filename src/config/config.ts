@@ -7,13 +7,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import {
-  MAX_DURATION_MS,
-  MAX_DURATION_TEXT,
-  NAMESPACE_RULE,
-  NamespaceSchema,
-  parseDuration,
-} from "../domain/entry.js";
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from "../domain/duration.js";
+import { NAMESPACE_RULE, NamespaceSchema } from "../domain/entry.js";
 import { MemoryError } from "../domain/errors.js";
 
 export const CONFIG_FILE = "claude-flow.config.json";
@@ -141,6 +136,23 @@ export interface ConfigSource {
   configPath?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Settings a command imposes for one run over the config file's (`--batchtools`, `--parallel`),
+ * given to MemoryBank.open so the bank is built with them from the start.
+ */
+export interface ConfigOverrides {
+  batchtools?: Partial<MemoryConfig["batchtools"]>;
+  performance?: Partial<MemoryConfig["performance"]>;
+}
+
+export function withOverrides(config: MemoryConfig, overrides: ConfigOverrides = {}): MemoryConfig {
+  return {
+    ...config,
+    batchtools: { ...config.batchtools, ...overrides.batchtools },
+    performance: { ...config.performance, ...overrides.performance },
+  };
 }
 
 export function defaultConfig(): MemoryConfig {

@@ -13,24 +13,18 @@
  * entries keep the policy stamped on them until they are written again. A retention file given to
  * batch-cleanup explicitly wins over every stamp.
  */
-import { createHash } from "node:crypto";
 import type { MemoryConfig } from "../config/config.js";
-import { realLocation } from "../transfer/project-paths.js";
-import { type Entry, parseDuration } from "./entry.js";
+import { parseDuration } from "./duration.js";
+import type { Entry } from "./entry.js";
 
 /** Everything that decides when an entry expires, for one project. */
 export interface Retention {
   /** memory.retentionPolicy: for the entries this project wrote, and entries without a stamp. */
   policies: Readonly<Record<string, string>>;
-  /** This project's id, stamped on the entries it writes (see projectId). */
+  /** This project's id, stamped on the entries it writes (see config/project.ts). */
   project: string;
   /** Policies that win over every stamp (a batch-cleanup retention file given explicitly). */
   overrides?: Readonly<Record<string, string>>;
-}
-
-/** A project's id: a short hash of where its directory really is (symlinks resolved). */
-export function projectId(projectDir: string): string {
-  return createHash("sha256").update(realLocation(projectDir)).digest("hex").slice(0, 8);
 }
 
 export function retentionOf(config: MemoryConfig, project: string): Retention {

@@ -1,6 +1,8 @@
 /**
- * Builds the MCP server from tools/ over one MemoryBank and serves it on stdio. Stdout carries
- * protocol only; everything else goes to stderr.
+ * The MCP door: the server built from tools/ over one MemoryBank, connected to a transport (stdio
+ * for agents; the SDK's in-memory transport for in-process tests) with the lifecycle held to
+ * initialize-first and every call recorded in the process's session record. On stdio, stdout
+ * carries protocol only; everything else goes to stderr.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -8,9 +10,10 @@ import { isJSONRPCRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { LoadedConfig } from "../config/config.js";
 import { VERSION } from "../config/version.js";
 import { MemoryBank } from "../service/bank.js";
-import { SessionRecorder, sessionsDir } from "../telemetry/sessions.js";
+import type { CallRecorder } from "../service/operations/invoke.js";
+import { SessionRecorder } from "../telemetry/sessions.js";
 import { LineTransport } from "./line-transport.js";
-import { registerTool, type ToolHooks } from "./tool.js";
+import { registerTool } from "./tool.js";
 import { tools } from "./tools/all.js";
 
 export const INSTRUCTIONS = `Persistent memory shared by every agent working in this project.
@@ -21,12 +24,12 @@ export const INSTRUCTIONS = `Persistent memory shared by every agent working in 
 - export writes memories to a file in the project; import reads our exports, backups, another project's claude-flow-data.json, or the official memory server's memory.jsonl.
 - To update safely when other agents may write the same key, pass ifVersion with the version you read.`;
 
-export function buildServer(bank: MemoryBank, hooks: ToolHooks = {}): McpServer {
+export function buildServer(bank: MemoryBank, recorder?: CallRecorder): McpServer {
   const server = new McpServer(
     { name: "memory-bank-mcp", title: "Memory Bank", version: VERSION },
     { instructions: INSTRUCTIONS, capabilities: { tools: {}, logging: {} } },
   );
-  for (const tool of tools) registerTool(server, bank, tool, hooks);
+  for (const tool of tools) registerTool(server, bank, tool, recorder);
   return server;
 }
 
@@ -64,49 +67,64 @@ export function answerOnlyAfterInitialize(transport: Transport): void {
 export interface RunningServer {
   bank: MemoryBank;
   server: McpServer;
-  /** Resolves when the server has shut down (stdin closed or a signal). */
+  /** Closes the session, its record and the bank (once); `done` resolves after. */
+  shutdown(why: string): Promise<void>;
+  /** Resolves when the server has shut down (the client disconnected, a signal, or shutdown()). */
   done: Promise<void>;
 }
 
-export async function serveStdio(loaded: LoadedConfig, log: (m: string) => void): Promise<RunningServer> {
+/**
+ * Opens the bank of `loaded`, builds the server over it and connects it to `transport`: what
+ * `serve` does on stdio, and what in-process tests do over the SDK's in-memory transport.
+ */
+export async function openServer(
+  loaded: LoadedConfig,
+  transport: Transport,
+  log: (m: string) => void,
+): Promise<RunningServer> {
   for (const w of loaded.warnings) log(`warning: ${w}`);
   const bank = await MemoryBank.open(loaded, { log });
-  const sessions = await SessionRecorder.start(sessionsDir(bank.dataPath), bank.retention, {
-    now: () => bank.store.now(),
+  const sessions = await SessionRecorder.start(bank.layout.sessions, bank.retention, {
+    now: () => bank.now(),
     kind: "server",
     log,
   });
-  const server = buildServer(bank, { begin: (tool) => sessions.begin(tool) });
+  const server = buildServer(bank, sessions);
   server.server.oninitialized = () => {
     const client = server.server.getClientVersion();
     if (client) sessions.setClient(client.name, client.version);
   };
-  const transport = new LineTransport(loaded.memory.transport.maxMessageBytes);
-  transport.onerror = (e) => log(`transport: ${e.message}`);
-
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => {
     resolveDone = r;
   });
-  let stopping = false;
-  const shutdown = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`shutting down (${why})`);
-    try {
-      await server.close();
-    } catch {
-      // already closed
-    }
-    await sessions.close();
-    await bank.close();
-    resolveDone();
+  let stopping: Promise<void> | undefined;
+  const shutdown = (why: string) => {
+    stopping ??= (async () => {
+      log(`shutting down (${why})`);
+      try {
+        await server.close();
+      } catch {
+        // already closed
+      }
+      await sessions.close();
+      await bank.close();
+      resolveDone();
+    })();
+    return stopping;
   };
   server.server.onclose = () => void shutdown("client disconnected");
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
   await server.connect(transport);
   answerOnlyAfterInitialize(transport);
-  log(`serving ${bank.dataPath} (${bank.store.size} entries) on stdio`);
-  return { bank, server, done };
+  return { bank, server, shutdown, done };
+}
+
+export async function serveStdio(loaded: LoadedConfig, log: (m: string) => void): Promise<RunningServer> {
+  const transport = new LineTransport(loaded.memory.transport.maxMessageBytes);
+  transport.onerror = (e) => log(`transport: ${e.message}`);
+  const running = await openServer(loaded, transport, log);
+  process.once("SIGINT", () => void running.shutdown("SIGINT"));
+  process.once("SIGTERM", () => void running.shutdown("SIGTERM"));
+  log(`serving ${running.bank.dataPath} (${running.bank.read().size} entries) on stdio`);
+  return running;
 }

@@ -11,7 +11,8 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import type { ProcessInfo } from "../domain/entry.js";
+import { IsoDate } from "../domain/entry.js";
+import { errorMessage } from "../domain/errors.js";
 import { governingPolicy, policyMs, type Retention, stampOf } from "../domain/retention.js";
 import { batchCounters } from "../service/executor.js";
 import { ensureDir, writeFileAtomic } from "../store/files.js";
@@ -22,6 +23,22 @@ export const LATENCY_BUCKETS_MS = [
   0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000,
   5000, 10_000, 30_000, 60_000,
 ] as const;
+
+/** What stats and debug say about a process using the store, from its session record. */
+export const ProcessInfoSchema = z.object({
+  id: z.string(),
+  pid: z.number().int(),
+  kind: z.enum(["server", "cli"]),
+  command: z.string().optional().describe("the CLI verb, for cli processes"),
+  client: z.string().optional().describe("MCP client name and version from initialize"),
+  startedAt: IsoDate,
+  lastSeen: IsoDate,
+  status: z.enum(["alive", "ended", "stale"]).describe("stale: the process is gone without a clean exit"),
+  calls: z.number().int(),
+  errors: z.number().int(),
+  inFlight: z.array(z.object({ op: z.string(), startedAt: IsoDate })),
+});
+export type ProcessInfo = z.infer<typeof ProcessInfoSchema>;
 
 export const OpStatsSchema = z.object({
   count: z.number().int().min(0),
@@ -73,10 +90,6 @@ export interface RecorderOptions {
 const DEFAULT_INTERVAL_MS = 5000;
 /** Used when the `sessions` namespace has no retention policy. */
 const DEFAULT_KEEP_MS = 30 * 86_400_000;
-
-export function sessionsDir(dataPath: string): string {
-  return path.join(path.dirname(dataPath), "sessions");
-}
 
 export class SessionRecorder {
   readonly file: string;
@@ -200,7 +213,7 @@ export class SessionRecorder {
       try {
         await writeFileAtomic(this.file, [JSON.stringify(this.record)], { fsync: false });
       } catch (error) {
-        this.log(`writing the session record failed: ${(error as Error).message}`);
+        this.log(`writing the session record failed: ${errorMessage(error)}`);
       }
     });
     return this.writing;

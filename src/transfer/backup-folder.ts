@@ -11,9 +11,9 @@ import path from "node:path";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { type Entry, NamespaceSchema } from "../domain/entry.js";
-import { MemoryError } from "../domain/errors.js";
-import { isExpired } from "../domain/retention.js";
-import type { MemoryBank, ProgressOptions } from "../service/bank.js";
+import { errorMessage, MemoryError } from "../domain/errors.js";
+import type { MemoryBank } from "../service/bank.js";
+import type { OperationContext } from "../service/operations/operation.js";
 import { ensureDir, writeFileAtomic } from "../store/files.js";
 import { writeExportFile } from "./export-file.js";
 import { readRegularFile } from "./source-file.js";
@@ -43,7 +43,7 @@ export type BackupManifest = z.infer<typeof BackupManifestSchema>;
 
 export const BackupNameSchema = NamespaceSchema.describe("Backup name: a folder under memory/backups/");
 
-export interface ConcurrentExportOptions extends ProgressOptions {
+export interface ConcurrentExportOptions extends OperationContext {
   compress?: boolean;
   /** Write namespaces concurrently (batchtools.maxConcurrent at once); otherwise one at a time. */
   parallel?: boolean;
@@ -58,10 +58,6 @@ export const ConcurrentExportResultSchema = z.object({
 });
 export type ConcurrentExportResult = z.infer<typeof ConcurrentExportResultSchema>;
 
-export function backupFolder(bank: MemoryBank, name: string): string {
-  return path.join(path.dirname(bank.dataPath), "backups", name);
-}
-
 export async function concurrentExport(
   bank: MemoryBank,
   name: string,
@@ -75,30 +71,27 @@ export async function concurrentExport(
       `backup ${parsed.error.issues[0]?.message ?? "name is invalid"}`.replace("namespace", "name"),
     );
   }
-  const base = path.basename(bank.dataPath).replace(/\.json$/, "");
+  const base = bank.layout.base;
   if (name.startsWith(`${base}.`)) {
     throw new MemoryError(
       "INVALID_INPUT",
       `backup name '${name}' is reserved for the store's own backups (compaction names its files '${base}.<generation>.json' and '.journal' in the same folder): choose a name that does not start with '${base}.'`,
     );
   }
-  const dir = backupFolder(bank, name);
+  const dir = bank.layout.namedBackup(name);
   if (existsSync(dir)) {
     throw new MemoryError(
       "ALREADY_EXISTS",
       `backup '${name}' already exists (${path.relative(bank.projectDir, dir)}): choose another name or remove that folder`,
     );
   }
-  bank.store.refresh();
+  const read = bank.read();
   const wanted = options.namespaces?.length ? new Set(options.namespaces) : undefined;
-  const now = bank.store.now();
   // Snapshot the entries first: the files then describe one moment even while others write.
   const groups = new Map<string, Entry[]>();
-  for (const ns of bank.store.namespaces()) {
+  for (const ns of read.namespaces()) {
     if (wanted && !wanted.has(ns)) continue;
-    const live = [...(bank.store.namespace(ns)?.values() ?? [])].filter(
-      (e) => !isExpired(e, bank.retention, now),
-    );
+    const live = [...read.live(ns)];
     if (live.length)
       groups.set(
         ns,
@@ -165,7 +158,7 @@ export async function readBackup(dir: string): Promise<{ manifest: BackupManifes
   } catch (error) {
     throw new MemoryError(
       "CORRUPT_DATA",
-      `${manifestPath} is not a valid backup manifest: ${(error as Error).message.slice(0, 300)}`,
+      `${manifestPath} is not a valid backup manifest: ${errorMessage(error).slice(0, 300)}`,
     );
   }
   const files: Buffer[] = [];

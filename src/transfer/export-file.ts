@@ -10,7 +10,8 @@ import { writeFileAtomic } from "../store/files.js";
 
 export const EXPORT_FORMAT_ID = "memory-bank-export";
 
-export type ExportFormat = "json" | "jsonl";
+export const EXPORT_FORMATS = ["json", "jsonl"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function serializeEntries(
   entries: readonly Entry[],

@@ -10,21 +10,18 @@
 import { type FileHandle, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
-import type {
-  BatchStoreOutput,
-  ImportFormat,
-  ImportInput,
-  ImportOutput,
-  ItemError,
-} from "../domain/entry.js";
 import { MemoryError } from "../domain/errors.js";
-import { isExpired } from "../domain/retention.js";
-import type { MemoryBank, ProgressOptions } from "../service/bank.js";
+import type { MemoryBank } from "../service/bank.js";
+import type { BatchStoreOutput, ItemError } from "../service/operations/batch-store.js";
+import type { ImportInput, ImportOutput } from "../service/operations/import.js";
+import type { OperationContext } from "../service/operations/operation.js";
 import { readBackup } from "./backup-folder.js";
 import { EXPORT_FORMAT_ID } from "./export-file.js";
 import { relativeToProject, resolveInsideProject } from "./project-paths.js";
 import { openRegularFile, readAll, readRegularFile } from "./source-file.js";
 
+export const IMPORT_FORMATS = ["auto", "json", "jsonl", "snapshot", "mcp-memory", "backup"] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 type Concrete = Exclude<ImportFormat, "auto">;
 
 /** A record read from the source: an entry-like object, or why it could not be read. */
@@ -43,7 +40,7 @@ export const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
 export async function importFrom(
   bank: MemoryBank,
   input: ImportInput,
-  progress: ProgressOptions = {},
+  progress: OperationContext = {},
 ): Promise<ImportOutput> {
   const file = resolveInsideProject(bank.projectDir, input.path);
   const st = await stat(file).catch(() => undefined);
@@ -116,7 +113,7 @@ async function storeRecords(
   input: ImportInput,
   format: Concrete,
   verified: number,
-  progress: ProgressOptions,
+  progress: OperationContext,
 ): Promise<ImportOutput> {
   const sink = new ImportSink(bank, input, format, progress);
   for (let start = 0; start < records.length; start += SLICE) {
@@ -141,13 +138,14 @@ class ImportSink {
     private readonly bank: MemoryBank,
     private readonly input: ImportInput,
     private readonly format: Concrete,
-    private readonly progress: ProgressOptions,
+    private readonly progress: OperationContext,
   ) {}
 
   async store(records: SourceRecord[], onDone?: (done: number) => void): Promise<void> {
     const base = this.read;
     this.read += records.length;
-    const now = this.bank.store.now();
+    const read = this.bank.read();
+    const now = read.now;
     const items: Array<{ index: number; raw: Record<string, unknown> }> = [];
     records.forEach((r, i) => {
       const index = base + i;
@@ -167,7 +165,7 @@ class ImportSink {
       const expiresAt = typeof raw.expiresAt === "string" ? raw.expiresAt : undefined;
       // Judged as this project will stamp it: by its own policy for the namespace.
       const entry = { namespace: ns, updatedAt, ...(expiresAt ? { expiresAt } : {}) };
-      if (isExpired(entry, this.bank.retention, now)) {
+      if (read.isExpired(entry)) {
         this.expired++;
         return;
       }
@@ -262,7 +260,7 @@ async function streamImport(
   fileBytes: number,
   layout: LineLayout,
   input: ImportInput,
-  progress: ProgressOptions,
+  progress: OperationContext,
 ): Promise<ImportOutput> {
   const sink = new ImportSink(bank, input, layout.format, progress);
   const read: ReadCount = { bytes: 0 };

@@ -5,8 +5,10 @@
  */
 import { lstatSync, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
-import { printable } from "../domain/entry.js";
+import { realLocation } from "../config/project.js";
 import { MemoryError } from "../domain/errors.js";
+import { printable } from "../domain/input.js";
+import { storeLayout } from "../store/layout.js";
 
 export function resolveInsideProject(projectDir: string, requested: string, field = "path"): string {
   if (requested.includes("\u0000")) {
@@ -67,9 +69,6 @@ export interface ProtectedFiles {
   configFile?: string | undefined;
 }
 
-/** Folders beside the snapshot that belong to the store (backups, damaged bytes, session records). */
-const STORE_FOLDERS = new Set(["backups", "corrupt", "sessions"]);
-
 /**
  * Files the store owns (snapshot, journal, lock, temp files, vectors, backups/, corrupt/,
  * sessions/) and the config file must never be the target of a write a tool was asked for: an
@@ -89,15 +88,7 @@ export function refuseStoreFiles(file: string, protect: ProtectedFiles, field = 
       `${field} '${printable(path.basename(file))}' is the config file ${protect.configFile}: write exports elsewhere, such as memory/exports/backup.json`,
     );
   }
-  const base = path.basename(protect.dataPath).replace(/\.json$/, "");
-  const owned = (rel: string) => {
-    if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return false;
-    const [first = ""] = rel.split(path.sep);
-    return (
-      STORE_FOLDERS.has(first) ||
-      (rel === first && (first.startsWith(`${base}.`) || first.startsWith(`.${base}.`)))
-    );
-  };
+  const owned = storeLayout(protect.dataPath).owns;
   let sameFile = false;
   if (!owned(path.relative(storeDir, target)))
     sameFile = isLinkOf(target, storeDir, owned, protect.configFile);
@@ -106,25 +97,6 @@ export function refuseStoreFiles(file: string, protect: ProtectedFiles, field = 
       "PATH_OUTSIDE_PROJECT",
       `${field} '${printable(path.basename(file))}' is ${sameFile ? "a hard link to " : ""}one of the store's own files in ${storeDir}: write exports elsewhere, such as memory/exports/backup.json`,
     );
-  }
-}
-
-/**
- * Where `file` really is, whether or not it exists yet: the real path of its deepest existing
- * ancestor (every symlink on the way resolved) joined with the parts that do not exist.
- */
-export function realLocation(file: string): string {
-  const missing: string[] = [];
-  let probe = path.resolve(file);
-  for (;;) {
-    try {
-      return path.join(realpathSync(probe), ...missing.reverse());
-    } catch {
-      const parent = path.dirname(probe);
-      if (parent === probe) return path.resolve(file);
-      missing.push(path.basename(probe));
-      probe = parent;
-    }
   }
 }
 

@@ -6,8 +6,8 @@
  */
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
-import { printable } from "../domain/entry.js";
 import { MemoryError } from "../domain/errors.js";
+import { printable } from "../domain/input.js";
 
 /** What a non-regular file is, in words a person recognizes. */
 export function kindOf(st: Stats): string {

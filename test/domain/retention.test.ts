@@ -7,18 +7,19 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig, loadConfig } from "../../src/config/config.js";
+import { projectId } from "../../src/config/project.js";
 import type { Entry } from "../../src/domain/entry.js";
 import {
   expiryOf,
   isExpired,
   isPermanent,
-  projectId,
   retentionOf,
   stampOf,
   withPolicies,
 } from "../../src/domain/retention.js";
 import { MemoryBank } from "../../src/service/bank.js";
-import { cleanup, readRetentionFile } from "../../src/service/operations/cleanup.js";
+import { cleanup } from "../../src/service/operations/cleanup.js";
+import { readRetentionFile } from "../../src/transfer/retention-file.js";
 import { removeProject, tempProject } from "../helpers.js";
 
 const DAY = 86_400_000;
@@ -56,7 +57,7 @@ function entry(namespace: string, key: string, ageMs: number, expiresAt?: string
 
 /** Writes entries as they would be after living for a while: the clock cannot be wound back. */
 async function plant(bank: MemoryBank, entries: Entry[]): Promise<void> {
-  await bank.store.write((tx) => {
+  await bank.transact((tx) => {
     for (const e of entries) tx.put(e);
   });
 }
@@ -149,15 +150,15 @@ describe("in the store", () => {
     expect(bank.get("kept-by-ttl", "sessions")).toBeDefined();
     expect(
       bank
-        .query({ namespace: "sessions" })
+        .querySync({ namespace: "sessions" })
         .results.map((r) => r.key)
         .sort(),
     ).toEqual(["kept-by-ttl", "recent"]);
-    expect(bank.query({ query: "old value" }).results.map((r) => r.key)).not.toContain("old");
+    expect(bank.querySync({ query: "old value" }).results.map((r) => r.key)).not.toContain("old");
 
     const dry = await cleanup(bank, { dryRun: true });
     expect(dry.removed).toBe(2);
-    expect(bank.store.get("sessions", "old")).toBeDefined();
+    expect(bank.read().stored("sessions", "old")).toBeDefined();
 
     const r = await cleanup(bank, {});
     expect(r.removed).toBe(2);
@@ -166,19 +167,19 @@ describe("in the store", () => {
       tasks: ["old-task"],
     });
     expect(r.skipped).toEqual([{ namespace: "agents", reason: "retention is permanent" }]);
-    expect(bank.store.get("sessions", "old")).toBeUndefined();
-    expect(bank.store.get("agents", "ancient")).toBeDefined();
+    expect(bank.read().stored("sessions", "old")).toBeUndefined();
+    expect(bank.read().stored("agents", "ancient")).toBeDefined();
     // Permanent namespaces are not touched even for a TTL'd entry; it stays invisible until compaction.
-    expect(bank.store.get("agents", "ttl-over")).toBeDefined();
+    expect(bank.read().stored("agents", "ttl-over")).toBeDefined();
     expect(bank.get("ttl-over", "agents")).toBeUndefined();
   });
 
   it("compaction drops expired entries from disk", async () => {
     const bank = await openBank();
     await plant(bank, [entry("sessions", "old", 31 * DAY), entry("sessions", "new", 0)]);
-    await bank.store.compact("test");
-    expect(bank.store.get("sessions", "old")).toBeUndefined();
-    expect(bank.store.get("sessions", "new")).toBeDefined();
+    await bank.compact("test");
+    expect(bank.read().stored("sessions", "old")).toBeUndefined();
+    expect(bank.read().stored("sessions", "new")).toBeDefined();
   });
 
   it("cleans namespaces in parallel and never removes an entry refreshed after it was chosen", async () => {
@@ -187,15 +188,17 @@ describe("in the store", () => {
     for (const ns of ["a", "b", "c"]) for (let i = 0; i < 300; i++) old.push(entry(ns, `k${i}`, 2 * DAY));
     await plant(bank, old);
     // Refresh one between the scan and the write: the per-transaction re-check must keep it.
-    const write = bank.store.write.bind(bank.store);
+    const transact = bank.transact.bind(bank);
     let refreshed = false;
-    bank.store.write = ((fn, opts) => {
+    bank.transact = ((fn, opts) => {
       if (!refreshed) {
         refreshed = true;
-        return write((tx) => tx.put({ ...entry("a", "k0", 0), version: 2 })).then(() => write(fn, opts));
+        return transact((tx) => tx.put({ ...entry("a", "k0", 0), version: 2 })).then(() =>
+          transact(fn, opts),
+        );
       }
-      return write(fn, opts);
-    }) as typeof bank.store.write;
+      return transact(fn, opts);
+    }) as typeof bank.transact;
     const r = await cleanup(bank, { namespaces: ["a", "b", "c"] });
     expect(r.removed).toBe(899);
     expect(bank.get("k0", "a")?.version).toBe(2);

@@ -10,7 +10,7 @@ import type { BatchOptions, BatchReport } from "../../src/service/executor.js";
 
 const reports: Array<{ options: BatchOptions; items: number; report: BatchReport<unknown> }> = [];
 
-vi.mock("../../src/batch.js", async (importOriginal) => {
+vi.mock("../../src/service/executor.js", async (importOriginal) => {
   const actual = await importOriginal<typeof import("../../src/service/executor.js")>();
   return {
     ...actual,

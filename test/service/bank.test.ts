@@ -20,11 +20,11 @@ describe("indexing off", () => {
     await bank.storeEntry({ key: "db/replication", value: "PostgreSQL streaming replication" });
     await bank.storeEntry({ key: "db/backup", value: "nightly dump", tags: ["postgresql"] });
     await bank.storeEntry({ key: "ui/theme", value: "dark mode" });
-    const both = bank.query({ query: "postgresql replication" });
+    const both = bank.querySync({ query: "postgresql replication" });
     expect(both.results.map((r) => r.key)).toEqual(["db/replication", "db/backup"]);
-    const first = bank.query({ query: "db", limit: 1 });
+    const first = bank.querySync({ query: "db", limit: 1 });
     expect(first.results).toHaveLength(1);
-    const second = bank.query({ query: "db", limit: 1, cursor: first.nextCursor });
+    const second = bank.querySync({ query: "db", limit: 1, cursor: first.nextCursor });
     expect(second.results).toHaveLength(1);
     expect(second.nextCursor).toBeUndefined();
     expect([first.results[0]?.key, second.results[0]?.key].sort()).toEqual(["db/backup", "db/replication"]);

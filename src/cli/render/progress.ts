@@ -3,9 +3,9 @@
  * not --json: piped output and scripts get the result and nothing else.
  */
 import cliProgress from "cli-progress";
-import type { ProgressOptions } from "../../service/bank.js";
+import type { OperationContext } from "../../service/operations/operation.js";
 
-export interface Bar extends ProgressOptions {
+export interface Bar extends OperationContext {
   stop(): void;
 }
 

@@ -22,9 +22,10 @@ import type { Entry } from "../../domain/entry.js";
 import { MemoryError } from "../../domain/errors.js";
 import { compareRanked, TopK } from "../../search/topk.js";
 import { flattenText } from "../../search/value-text.js";
+import { storeLayout } from "../../store/layout.js";
 import { runBatch } from "../executor.js";
 import { EmbeddingClient, type EmbeddingsConfig, isRetryableEmbeddingError } from "./client.js";
-import { dot, idOf, loadVectors, normalize, saveVectors, type VectorRecord, vectorsPath } from "./vectors.js";
+import { dot, idOf, loadVectors, normalize, saveVectors, type VectorRecord } from "./vectors.js";
 
 /** Text sent per entry: key, tags and the value's text, capped (embedding models truncate anyway). */
 const MAX_EMBED_CHARS = 8192;
@@ -92,7 +93,7 @@ export class SemanticIndex {
 
   private constructor(private readonly options: SemanticOptions) {
     this.client = new EmbeddingClient(options.config, options.env);
-    this.file = vectorsPath(options.dataPath);
+    this.file = storeLayout(options.dataPath).vectors;
   }
 
   /** Loads saved vectors and queues every entry whose vector is missing or stale. Never throws on a bad endpoint. */

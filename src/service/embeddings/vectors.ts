@@ -22,10 +22,6 @@ export interface VectorRecord {
   vector: Float32Array;
 }
 
-export function vectorsPath(dataPath: string): string {
-  return `${dataPath.replace(/\.json$/, "")}.vectors.jsonl`;
-}
-
 export function idOf(namespace: string, key: string): string {
   return `${namespace}\u0000${key}`;
 }

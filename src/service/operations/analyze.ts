@@ -5,8 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { isExpired } from "../../domain/retention.js";
+import { NamespaceSchema } from "../../domain/entry.js";
 import type { MemoryBank } from "../bank.js";
+import { defineOperation } from "./operation.js";
 
 export const AnalysisSchema = z.object({
   entries: z.number().int(),
@@ -33,9 +34,8 @@ export const AnalysisSchema = z.object({
 export type Analysis = z.infer<typeof AnalysisSchema>;
 
 export function analyze(bank: MemoryBank, options: { namespace?: string; top?: number } = {}): Analysis {
-  bank.store.refresh();
+  const read = bank.read();
   const top = options.top ?? 10;
-  const now = bank.store.now();
   const perNs = new Map<string, { entries: number; valueBytes: number }>();
   const sizes: Array<{ namespace: string; key: string; valueBytes: number }> = [];
   const byHash = new Map<string, { valueBytes: number; keys: string[] }>();
@@ -43,9 +43,8 @@ export function analyze(bank: MemoryBank, options: { namespace?: string; top?: n
   const perDay = new Map<string, number>();
   let total = 0;
   let totalBytes = 0;
-  for (const e of bank.store.entries()) {
+  for (const e of read.live()) {
     if (options.namespace !== undefined && e.namespace !== options.namespace) continue;
-    if (isExpired(e, bank.retention, now)) continue;
     const json = JSON.stringify(e.value) ?? "null";
     const valueBytes = Buffer.byteLength(json, "utf8");
     total++;
@@ -93,3 +92,21 @@ export function analyze(bank: MemoryBank, options: { namespace?: string; top?: n
     growth: growth.slice(-60),
   };
 }
+
+export const AnalyzeInputSchema = z.object({
+  namespace: NamespaceSchema.optional().describe("Only this namespace."),
+  top: z.number().int().min(1).max(1000).optional().describe("Rows per section (default 10)."),
+});
+
+export const analyzeOperation = defineOperation({
+  name: "analyze",
+  input: AnalyzeInputSchema,
+  output: AnalysisSchema,
+  run: (bank, input) => analyze(bank, input),
+  render: (r) =>
+    [
+      `${r.entries} live entries, ${r.valueBytes} bytes of values in ${r.namespaces.length} namespace(s).`,
+      ...r.namespaces.map((n) => `- ${n.namespace}: ${n.entries} entries, ${n.valueBytes} bytes`),
+      `${r.duplicates.length} value(s) stored under more than one key; ${r.tags.length} tag(s) in use.`,
+    ].join("\n"),
+});

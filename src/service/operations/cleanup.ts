@@ -4,16 +4,44 @@
  * re-checked inside each write transaction: one another agent refreshed in the meantime stays.
  * Namespaces whose policy is "permanent" are never touched.
  */
-
-import { MemoryConfigSchema } from "../../config/config.js";
-import { type CleanupInput, type CleanupOutput, formatIssues, MAX_LISTED_KEYS } from "../../domain/entry.js";
+import { z } from "zod";
+import { NamespaceSchema } from "../../domain/entry.js";
 import { MemoryError } from "../../domain/errors.js";
 import { deletionTime, isExpired, isPermanent, policyOf, withPolicies } from "../../domain/retention.js";
-import { readRegularFile } from "../../transfer/source-file.js";
-import type { MemoryBank, ProgressOptions } from "../bank.js";
+import type { MemoryBank } from "../bank.js";
 import { runBatch } from "../executor.js";
+import { defineOperation, MAX_LISTED_KEYS, type OperationContext } from "./operation.js";
 
-export interface CleanupOptions extends ProgressOptions {
+export const CleanupInputSchema = z.object({
+  namespaces: z
+    .array(NamespaceSchema)
+    .min(1, { error: "namespaces is empty: omit it to clean every namespace" })
+    .max(1000)
+    .optional()
+    .describe("Only these namespaces (default: all). Permanent namespaces are never touched."),
+  dryRun: z.boolean().optional().describe("Only report what would be removed."),
+});
+export type CleanupInput = z.infer<typeof CleanupInputSchema>;
+
+export const CleanupOutputSchema = z.object({
+  dryRun: z.boolean(),
+  removed: z.number().int().describe("entries removed (with dryRun: that would be removed)"),
+  namespaces: z.array(
+    z.object({
+      namespace: z.string(),
+      retention: z.string(),
+      scanned: z.number().int(),
+      removed: z.number().int(),
+      keys: z.array(z.string()).describe(`removed keys, sorted (at most ${MAX_LISTED_KEYS})`),
+      truncated: z.boolean(),
+    }),
+  ),
+  skipped: z.array(z.object({ namespace: z.string(), reason: z.string() })),
+  tookMs: z.number(),
+});
+export type CleanupOutput = z.infer<typeof CleanupOutputSchema>;
+
+export interface CleanupOptions extends OperationContext {
   /** Policies replacing the configured ones for this run (a retention file). */
   policies?: Record<string, string>;
 }
@@ -25,8 +53,9 @@ export async function cleanup(
 ): Promise<CleanupOutput> {
   const started = performance.now();
   const dryRun = input.dryRun ?? false;
+  // A retention file imposes its policies on every entry, whoever wrote it (domain/retention.ts).
   const rules = options.policies ? withPolicies(bank.retention, options.policies) : bank.retention;
-  bank.store.refresh();
+  const read = bank.read();
   const known = knownNamespaces(bank);
   for (const ns of [...(input.namespaces ?? []), ...Object.keys(options.policies ?? {})]) {
     if (!known.includes(ns)) throw unknownNamespace(ns, known);
@@ -35,16 +64,15 @@ export async function cleanup(
   const skipped: CleanupOutput["skipped"] = [];
   const work: Array<{ namespace: string; keys: string[]; scanned: number }> = [];
   // Removing destroys: only what both this process's clock and the store's say has expired.
-  const now = deletionTime(bank.store.now());
+  const now = deletionTime(read.now);
   for (const namespace of [...new Set(wanted)].sort()) {
     if (isPermanent(namespace, rules)) {
       skipped.push({ namespace, reason: "retention is permanent" });
       continue;
     }
-    const byKey = bank.store.namespace(namespace);
     const keys: string[] = [];
-    for (const e of byKey?.values() ?? []) if (isExpired(e, rules, now)) keys.push(e.key);
-    work.push({ namespace, keys, scanned: byKey?.size ?? 0 });
+    for (const e of read.all(namespace)) if (isExpired(e, rules, now)) keys.push(e.key);
+    work.push({ namespace, keys, scanned: read.count(namespace) });
   }
 
   const total = work.reduce((n, w) => n + w.keys.length, 0);
@@ -62,11 +90,11 @@ export async function cleanup(
       const removed: string[] = [];
       for (let i = 0; i < w.keys.length; i += chunk) {
         const part = w.keys.slice(i, i + chunk);
-        const gone = await bank.store.write((tx) => {
+        const gone = await bank.transact((tx) => {
           const at = deletionTime(tx.now);
           const out: string[] = [];
           for (const key of part) {
-            const e = tx.get(w.namespace, key);
+            const e = tx.stored(w.namespace, key);
             if (!e || !isExpired(e, rules, at)) continue;
             tx.del(w.namespace, key);
             out.push(key);
@@ -122,7 +150,7 @@ export async function cleanup(
 
 /** Namespaces configured or holding entries: the names cleanup and retention files may use. */
 export function knownNamespaces(bank: MemoryBank): string[] {
-  return [...new Set([...bank.config.namespaces, ...bank.store.namespaces()])].sort();
+  return [...new Set([...bank.config.namespaces, ...bank.read().namespaces()])].sort();
 }
 
 function unknownNamespace(ns: string, known: string[]): MemoryError {
@@ -132,43 +160,24 @@ function unknownNamespace(ns: string, known: string[]): MemoryError {
   );
 }
 
-const PolicyFileSchema = MemoryConfigSchema.shape.retentionPolicy.unwrap();
-
-/**
- * Reads a retention file for batch-cleanup: either `{"retentionPolicy": {...}}` (a config-like file)
- * or the policy map itself, e.g. `{"sessions": "7d", "tasks": "30d"}`.
- */
-export async function readRetentionFile(file: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = (await readRegularFile(file, file)).toString("utf8");
-  } catch (error) {
-    if (error instanceof MemoryError) throw error; // not a regular file
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new MemoryError(
-      code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR",
-      code === "ENOENT"
-        ? `retention file ${file} does not exist`
-        : `cannot read ${file}: ${(error as Error).message}`,
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new MemoryError(
-      "INVALID_INPUT",
-      `retention file ${file} is not valid JSON: ${(error as Error).message}`,
-    );
-  }
-  const d = doc as { retentionPolicy?: unknown; memory?: { retentionPolicy?: unknown } } | null;
-  const policies = d?.memory?.retentionPolicy ?? d?.retentionPolicy ?? doc;
-  const parsed = PolicyFileSchema.safeParse(policies);
-  if (!parsed.success) {
-    throw new MemoryError(
-      "INVALID_INPUT",
-      `retention file ${file}: ${formatIssues(parsed.error)} (expected {"namespace": "30d" | "12h" | "permanent", ...})`,
-    );
-  }
-  return parsed.data;
+/** "Removed 3 expired entries in 12 ms." */
+export function cleanupSummary(o: CleanupOutput): string {
+  return `${o.dryRun ? "Would remove" : "Removed"} ${o.removed} expired entr${o.removed === 1 ? "y" : "ies"} in ${o.tookMs} ms.`;
 }
+
+export function renderCleanup(o: CleanupOutput): string {
+  return [
+    cleanupSummary(o),
+    ...o.namespaces.map((n) => `- ${n.namespace} (retention ${n.retention}): ${n.removed} of ${n.scanned}`),
+    ...o.skipped.map((s) => `- ${s.namespace}: skipped (${s.reason})`),
+  ].join("\n");
+}
+
+export const cleanupOperation = defineOperation({
+  name: "memory_cleanup",
+  input: CleanupInputSchema,
+  output: CleanupOutputSchema,
+  run: (bank, input, ctx) => cleanup(bank, input, ctx),
+  render: renderCleanup,
+  items: (o) => o.namespaces.reduce((n, x) => n + x.scanned, 0),
+});

@@ -5,13 +5,14 @@
  * of processes that died without a clean exit marked stale.
  */
 import { z } from "zod";
-import type { LoadedConfig } from "../../config/config.js";
 import { VERSION } from "../../config/version.js";
-import { ProcessInfoSchema } from "../../domain/entry.js";
-import { isLocked } from "../../store/json/lock.js";
-import { listSessions, toProcessInfo } from "../../telemetry/sessions.js";
-import type { MemoryBank } from "../bank.js";
-import { storeFiles } from "./stats.js";
+import { listSessions, ProcessInfoSchema, toProcessInfo } from "../../telemetry/sessions.js";
+import { defineOperation } from "./operation.js";
+
+export const DebugInputSchema = z.object({
+  concurrent: z.boolean().optional().describe("Also list stale records of processes that died."),
+  all: z.boolean().optional().describe("List every session record, ended ones too."),
+});
 
 export const DebugInfoSchema = z.object({
   version: z.string(),
@@ -34,35 +35,48 @@ export const DebugInfoSchema = z.object({
 });
 export type DebugInfo = z.infer<typeof DebugInfoSchema>;
 
-export async function debugInfo(
-  bank: MemoryBank,
-  loaded: LoadedConfig,
-  options: { concurrent?: boolean; all?: boolean } = {},
-): Promise<DebugInfo> {
-  bank.store.refresh();
-  const files = storeFiles(bank.dataPath);
-  const status = bank.store.status();
-  const listed = await listSessions(files.sessions, bank.store.now());
-  const shown = listed.sessions.filter((s) =>
-    options.all ? true : options.concurrent ? s.status !== "ended" : s.status === "alive",
-  );
-  return {
-    version: VERSION,
-    node: process.version,
-    pid: process.pid,
-    projectDir: bank.projectDir,
-    ...(loaded.file ? { configFile: loaded.file } : {}),
-    warnings: loaded.warnings,
-    files,
-    store: {
-      entries: bank.store.size,
-      generation: status.generation,
-      journalBytes: status.journalBytes,
-      journalRecords: status.journalRecords,
-      lockHeld: isLocked(bank.dataPath),
-      problems: status.problems,
-    },
-    processes: shown.map(toProcessInfo),
-    unreadableSessionRecords: listed.unreadable,
-  };
-}
+export const debugOperation = defineOperation({
+  name: "debug",
+  input: DebugInputSchema,
+  output: DebugInfoSchema,
+  run: async (bank, options) => {
+    const read = bank.read();
+    const layout = bank.layout;
+    const status = bank.status();
+    const listed = await listSessions(layout.sessions, read.now);
+    const shown = listed.sessions.filter((s) =>
+      options.all ? true : options.concurrent ? s.status !== "ended" : s.status === "alive",
+    );
+    return {
+      version: VERSION,
+      node: process.version,
+      pid: process.pid,
+      projectDir: bank.projectDir,
+      ...(bank.configFile ? { configFile: bank.configFile } : {}),
+      warnings: [...bank.configWarnings],
+      files: {
+        snapshot: layout.snapshot,
+        journal: layout.journal,
+        backups: layout.backups,
+        sessions: layout.sessions,
+      },
+      store: {
+        entries: read.size,
+        generation: status.generation,
+        journalBytes: status.journalBytes,
+        journalRecords: status.journalRecords,
+        lockHeld: bank.maintenance?.writerActive() ?? false,
+        problems: status.problems,
+      },
+      processes: shown.map(toProcessInfo),
+      unreadableSessionRecords: listed.unreadable,
+    };
+  },
+  render: (r) =>
+    [
+      `memory-bank ${r.version} (node ${r.node}, pid ${r.pid}); project ${r.projectDir}; config ${r.configFile ?? "defaults"}.`,
+      `Store ${r.files.snapshot}: ${r.store.entries} entries, generation ${r.store.generation}, journal ${r.store.journalRecords} records; lock ${r.store.lockHeld ? "held" : "free"}; ${r.store.problems.length} problem(s).`,
+      ...r.store.problems.map((p) => `- ${p.at} ${p.kind}: ${p.detail}`),
+      `${r.processes.length} process(es) listed.`,
+    ].join("\n"),
+});

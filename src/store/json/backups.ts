@@ -8,18 +8,12 @@ import { type Dirent, readdirSync } from "node:fs";
 import { copyFile, link, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ensureDir, fsyncDir } from "../files.js";
+import type { StoreLayout } from "../layout.js";
 
 export interface BackupSet {
   generation: number;
   snapshot?: string;
   journal?: string;
-}
-
-export function backupNames(backupDir: string, base: string, generation: number) {
-  return {
-    snapshot: path.join(backupDir, `${base}.${generation}.json`),
-    journal: path.join(backupDir, `${base}.${generation}.journal`),
-  };
 }
 
 /** Preserves the current snapshot under its generation's backup name without copying bytes. */
@@ -43,39 +37,35 @@ export async function archiveJournal(journal: string, target: string): Promise<b
   }
 }
 
-export async function listBackups(backupDir: string, base: string): Promise<BackupSet[]> {
+export async function listBackups(layout: StoreLayout): Promise<BackupSet[]> {
   let names: Dirent[];
   try {
-    names = await readdir(backupDir, { withFileTypes: true });
+    names = await readdir(layout.backups, { withFileTypes: true });
   } catch {
     return [];
   }
-  return backupSets(backupDir, base, names);
+  return backupSets(layout, names);
 }
 
-export function listBackupsSync(backupDir: string, base: string): BackupSet[] {
+export function listBackupsSync(layout: StoreLayout): BackupSet[] {
   let names: Dirent[];
   try {
-    names = readdirSync(backupDir, { withFileTypes: true });
+    names = readdirSync(layout.backups, { withFileTypes: true });
   } catch {
     return [];
   }
-  return backupSets(backupDir, base, names);
+  return backupSets(layout, names);
 }
 
 /** Compaction's files among a directory listing. Only regular files count: a folder of the same name is not a backup. */
-function backupSets(backupDir: string, base: string, names: Dirent[]): BackupSet[] {
+function backupSets(layout: StoreLayout, names: Dirent[]): BackupSet[] {
   const byGen = new Map<number, BackupSet>();
-  const prefix = `${base}.`;
   for (const d of names) {
-    if (!d.isFile() || !d.name.startsWith(prefix)) continue;
-    const m = /^(\d+)\.(json|journal)$/.exec(d.name.slice(prefix.length));
-    if (!m) continue;
-    const generation = Number(m[1]);
-    const set = byGen.get(generation) ?? { generation };
-    if (m[2] === "json") set.snapshot = path.join(backupDir, d.name);
-    else set.journal = path.join(backupDir, d.name);
-    byGen.set(generation, set);
+    const file = d.isFile() ? layout.backupOf(d.name) : undefined;
+    if (!file) continue;
+    const set = byGen.get(file.generation) ?? { generation: file.generation };
+    set[file.kind] = path.join(layout.backups, d.name);
+    byGen.set(file.generation, set);
   }
   return [...byGen.values()].sort((a, b) => a.generation - b.generation);
 }
@@ -86,8 +76,8 @@ function backupSets(backupDir: string, base: string, names: Dirent[]): BackupSet
  * journal is always kept, whatever `keep` says: the current snapshot names how much of it it
  * folded, and a late writer's lines after that are read from it (see JsonStore.carryForward).
  */
-export async function pruneBackups(backupDir: string, base: string, keep: number): Promise<number> {
-  const sets = await listBackups(backupDir, base);
+export async function pruneBackups(layout: StoreLayout, keep: number): Promise<number> {
+  const sets = await listBackups(layout);
   const newestJournal = sets.filter((s) => s.journal).at(-1)?.journal;
   const withSnapshot = sets.filter((s) => s.snapshot);
   const oldestKept =
@@ -103,7 +93,7 @@ export async function pruneBackups(backupDir: string, base: string, keep: number
       removed++;
     }
   }
-  if (removed) await fsyncDir(backupDir);
+  if (removed) await fsyncDir(layout.backups);
   return removed;
 }
 

@@ -20,8 +20,8 @@
  * When no file can be changed (a read-only store), the local clock is all there is.
  */
 import { closeSync, fstatSync, openSync, unlinkSync } from "node:fs";
-import path from "node:path";
 import { FILE_MODE, tempPathFor } from "../files.js";
+import { storeLayout } from "../layout.js";
 
 /** Differences below this are the time between the change and its reading, not a wrong clock. */
 const TOLERANCE_MS = 1000;
@@ -40,7 +40,7 @@ export class StoreClock {
   /** @param dataPath the store's snapshot: probes go beside it as `.<base>.clock.<pid>.<hex>.tmp`. */
   constructor(dataPath: string) {
     // Its own name, so a probe is never taken for a snapshot being written.
-    this.near = path.join(path.dirname(dataPath), `${path.basename(dataPath).replace(/\.json$/, "")}.clock`);
+    this.near = storeLayout(dataPath).clockProbe;
   }
 
   /** The store's time now: the local clock corrected by the last reading, taken again when stale. */

@@ -4,41 +4,15 @@
  * valid checksum. Nothing here writes.
  */
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { MemoryError } from "../../domain/errors.js";
+import type { StorageInspection } from "../backend.js";
+import { storeLayout } from "../layout.js";
 import { scanJournal } from "./journal.js";
 import { parseSnapshot } from "./snapshot.js";
 
-export interface FileInspection {
-  snapshot: {
-    path: string;
-    exists: boolean;
-    ok: boolean;
-    entries: number;
-    generation: number;
-    error?: string;
-  };
-  journal: {
-    path: string;
-    exists: boolean;
-    bytes: number;
-    lines: number;
-    badLines: Array<{ offset: number; length: number; reason: string }>;
-    /** Bytes after the last newline: a write in flight, or a torn tail left by a crash. */
-    incompleteTailBytes: number;
-    /** Records of a generation newer than the snapshot's (the snapshot is older than the journal). */
-    newerGenerations: number;
-  };
-}
-
-export function journalPathOf(dataPath: string): string {
-  const base = path.basename(dataPath).replace(/\.json$/, "");
-  return path.join(path.dirname(dataPath), `${base}.journal`);
-}
-
-export async function inspectFiles(dataPath: string): Promise<FileInspection> {
-  const journalPath = journalPathOf(dataPath);
-  const snapshot: FileInspection["snapshot"] = {
+export async function inspectFiles(dataPath: string): Promise<StorageInspection> {
+  const journalPath = storeLayout(dataPath).journal;
+  const snapshot: StorageInspection["snapshot"] = {
     path: dataPath,
     exists: false,
     ok: true,
@@ -67,7 +41,7 @@ export async function inspectFiles(dataPath: string): Promise<FileInspection> {
       snapshot.error = (error as Error).message;
     }
   }
-  const journal: FileInspection["journal"] = {
+  const journal: StorageInspection["journal"] = {
     path: journalPath,
     exists: false,
     bytes: 0,

@@ -25,7 +25,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { lstat, open, rename, rm } from "node:fs/promises";
+import { lstat, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import type { Entry } from "../../domain/entry.js";
@@ -35,6 +35,8 @@ import type {
   Backend,
   Change,
   CompactResult,
+  StorageUsage,
+  StoreMaintenance,
   StoreObserver,
   StoreProblem,
   StoreStatus,
@@ -50,9 +52,11 @@ import {
   sweepDeadTempFiles,
   tempPathFor,
 } from "../files.js";
-import { backupNames, listBackups, listBackupsSync, preserveSnapshot, pruneBackups } from "./backups.js";
+import { type StoreLayout, storeLayout } from "../layout.js";
+import { backupBytes, listBackups, listBackupsSync, preserveSnapshot, pruneBackups } from "./backups.js";
 import { StoreClock } from "./clock.js";
 import { entryLabel } from "./entry-check.js";
+import { inspectFiles } from "./inspect.js";
 import {
   encodeLine,
   type JournalRecord,
@@ -61,7 +65,7 @@ import {
   type SimpleOp,
   scanJournal,
 } from "./journal.js";
-import { acquireLock, type HeldLock, lockPath, sweepLockLeftovers } from "./lock.js";
+import { acquireLock, type HeldLock, isLocked, sweepLockLeftovers } from "./lock.js";
 import {
   type DamagedLine,
   type Folded,
@@ -104,10 +108,11 @@ const MAX_GROUP = 512;
 
 export class JsonStore implements Backend {
   readonly dataPath: string;
+  /** Every file name of the store (layout.ts). */
+  readonly layout: StoreLayout;
   readonly journalPath: string;
   readonly backupDir: string;
   readonly corruptDir: string;
-  private readonly base: string;
   private readonly opts: Required<Omit<JsonStoreOptions, "isExpired" | "log" | "rebuildWithoutBackup">> &
     Pick<JsonStoreOptions, "isExpired">;
   private readonly log: (message: string) => void;
@@ -143,11 +148,10 @@ export class JsonStore implements Backend {
 
   constructor(options: JsonStoreOptions) {
     this.dataPath = path.resolve(options.dataPath);
-    const dir = path.dirname(this.dataPath);
-    this.base = path.basename(this.dataPath).replace(/\.json$/, "");
-    this.journalPath = path.join(dir, `${this.base}.journal`);
-    this.backupDir = path.join(dir, "backups");
-    this.corruptDir = path.join(dir, "corrupt");
+    this.layout = storeLayout(this.dataPath);
+    this.journalPath = this.layout.journal;
+    this.backupDir = this.layout.backups;
+    this.corruptDir = this.layout.corrupt;
     this.opts = {
       dataPath: this.dataPath,
       fsync: options.fsync ?? true,
@@ -385,7 +389,7 @@ export class JsonStore implements Backend {
         this.setAside(snapshot.damaged);
       }
     } else if (initial) {
-      const sets = listBackupsSync(this.backupDir, this.base);
+      const sets = listBackupsSync(this.layout);
       if (sets.length > 0 || this.journalHasLaterGenerations()) {
         throw new MemoryError(
           "CORRUPT_DATA",
@@ -467,7 +471,7 @@ export class JsonStore implements Backend {
    * compaction installed late never makes those acknowledged writes disappear.
    */
   private carryForward(folded: Folded): void {
-    const archived = backupNames(this.backupDir, this.base, folded.gen).journal;
+    const archived = this.layout.backup(folded.gen).journal;
     const st = statOrUndefined(archived);
     if (!st || st.size <= folded.bytes) return;
     const buf = readRange(archived, folded.bytes, st.size);
@@ -503,10 +507,7 @@ export class JsonStore implements Backend {
       const key = `snapshot:${this.snapshotIdOrPath()}:${d.offset}`;
       if (this.seenProblemOffsets.has(key)) continue;
       this.seenProblemOffsets.add(key);
-      const keep = path.join(
-        this.corruptDir,
-        `${this.base}.entry-${d.offset}-${crc32(d.bytes).toString(16)}.bad`,
-      );
+      const keep = this.layout.damagedEntry(d.offset, crc32(d.bytes));
       let kept = `its bytes are kept in ${keep}`;
       try {
         ensureDirSync(this.corruptDir);
@@ -564,10 +565,7 @@ export class JsonStore implements Backend {
     this.seenProblemOffsets.add(key);
     // Compaction archives the journal and pruning deletes old archives: the damaged bytes are
     // copied out at first sight so that no later step can be what finally destroys them.
-    const keep = path.join(
-      this.corruptDir,
-      `${this.base}.line-${this.journalIno}-${p.offset}-${crc32(bytes).toString(16)}.bad`,
-    );
+    const keep = this.layout.damagedLine(this.journalIno, p.offset, crc32(bytes));
     let kept = `its bytes are kept in ${keep}`;
     try {
       ensureDirSync(this.corruptDir);
@@ -598,7 +596,7 @@ export class JsonStore implements Backend {
     this.fence("cutting a torn journal tail");
     const torn = readRange(this.journalPath, this.journalOffset, size);
     ensureDirSync(this.backupDir);
-    const keep = path.join(this.backupDir, `${this.base}.torn-${Date.now()}-${this.journalOffset}.journal`);
+    const keep = this.layout.tornTail(Date.now(), this.journalOffset);
     if (torn) writeFileSync(keep, torn, { mode: FILE_MODE });
     const fd = openSync(this.journalPath, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW);
     try {
@@ -654,7 +652,7 @@ export class JsonStore implements Backend {
       // The lock was just made (or, held for the process's life, touched): its change time is the
       // kernel's, so one lstat keeps this writer's stamps in store time (clock.ts).
       try {
-        this.clock.confirm(lstatSync(lockPath(this.dataPath)).ctimeMs);
+        this.clock.confirm(lstatSync(this.layout.lock).ctimeMs);
       } catch {
         this.clock.probe();
       }
@@ -674,7 +672,7 @@ export class JsonStore implements Backend {
    */
   private fence(what: string): void {
     if (this.lock?.stillHeld()) return;
-    const detail = `this process no longer holds the store lock ${this.dataPath}.lock (another process took it over while this one was not running), so ${what} was not done`;
+    const detail = `this process no longer holds the store lock ${this.layout.lock} (another process took it over while this one was not running), so ${what} was not done`;
     this.report("lock-compromised", detail);
     throw new MemoryError("LOCK_BUSY", `${detail}: nothing was changed; retry`);
   }
@@ -860,7 +858,7 @@ export class JsonStore implements Backend {
     // replay that cut any torn tail, that is all of it.
     const folded: Folded = { gen: this.generation, bytes: this.journalOffset };
     await ensureDir(this.backupDir);
-    const names = backupNames(this.backupDir, this.base, this.generation);
+    const names = this.layout.backup(this.generation);
     const hadSnapshot = statOrUndefined(this.dataPath) !== undefined;
     const backups = this.opts.backupsKept > 0;
     const keptSnapshot = backups && hadSnapshot && (await this.keepAs(this.dataPath, names.snapshot));
@@ -890,7 +888,7 @@ export class JsonStore implements Backend {
     this.lastCompaction = new Date().toISOString();
     this._revision++;
 
-    const prune = () => pruneBackups(this.backupDir, this.base, this.opts.backupsKept);
+    const prune = () => pruneBackups(this.layout, this.opts.backupsKept);
     if (this.opts.concurrentBackups) {
       prune().catch((e) => this.log(`pruning backups failed: ${(e as Error).message}`));
     } else {
@@ -965,7 +963,7 @@ export class JsonStore implements Backend {
    * moment without a snapshot, which a restart would read as a new, empty store.
    */
   private async recover(why: string): Promise<void> {
-    const sets = await listBackups(this.backupDir, this.base);
+    const sets = await listBackups(this.layout);
     const current = readRange(this.journalPath, 0, Number.POSITIVE_INFINITY);
     const currentRecords = current ? scanJournal(current, 0).records : [];
     // Every journal's records: a crash inside a compaction can leave one generation's lines in the
@@ -1033,7 +1031,7 @@ export class JsonStore implements Backend {
 
       await ensureDir(this.corruptDir);
       const stamp = Date.now();
-      const aside = path.join(this.corruptDir, `${path.basename(this.dataPath)}.${stamp}`);
+      const aside = this.layout.unreadableSnapshot(stamp);
       if (statOrUndefined(this.dataPath)) await preserveSnapshot(this.dataPath, aside);
       if (this.opts.fsync) await fsyncDir(this.corruptDir);
       const entries = [...state.values()];
@@ -1045,7 +1043,7 @@ export class JsonStore implements Backend {
       // The live journal's lines are of generations up to `target`, all inside the rebuilt
       // snapshot: archived as that generation's journal, it keeps the backup chain unbroken.
       await ensureDir(this.backupDir);
-      await this.freshJournal(backupNames(this.backupDir, this.base, target).journal);
+      await this.freshJournal(this.layout.backup(target).journal);
       if (this.opts.fsync) await fsyncDir(path.dirname(this.dataPath));
       this.snapshotId = "";
       this.loadAll(true);
@@ -1091,6 +1089,30 @@ export class JsonStore implements Backend {
   /** For checks that promised to change nothing (index-validate without --repair). */
   keepJournalAtClose(): void {
     this.compactAtClose = false;
+  }
+
+  /** Inspection and repairs for the admin verbs (Backend.maintenance). */
+  readonly maintenance: StoreMaintenance = {
+    inspect: () => inspectFiles(this.dataPath),
+    repairTornTail: () => this.repairTornTail(),
+    keepAsIsAtClose: () => this.keepJournalAtClose(),
+    usage: () => this.usage(),
+    writerActive: () => isLocked(this.dataPath),
+  };
+
+  private async usage(): Promise<StorageUsage> {
+    const [snapshot, journal, backupsBytes] = await Promise.all([
+      stat(this.dataPath).catch(() => undefined),
+      stat(this.journalPath).catch(() => undefined),
+      backupBytes(this.backupDir),
+    ]);
+    return {
+      snapshotBytes: snapshot?.size ?? 0,
+      journalBytes: journal?.size ?? 0,
+      backupsBytes,
+      // The snapshot is only ever replaced by compaction or recovery, so its mtime dates the last one.
+      ...(snapshot ? { lastCompaction: snapshot.mtime.toISOString() } : {}),
+    };
   }
 
   /** Commits what is queued, compacts a non-empty journal, and releases an exclusive lock. */

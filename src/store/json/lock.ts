@@ -39,6 +39,7 @@ import {
 import { hostname } from "node:os";
 import path from "node:path";
 import { MemoryError } from "../../domain/errors.js";
+import { storeLayout } from "../layout.js";
 import { isProcessAlive } from "../process-alive.js";
 
 export interface LockOptions {
@@ -68,7 +69,7 @@ export interface LockOwner {
 }
 
 const TAG = "memory-bank-lock";
-export const lockPath = (file: string) => `${file}.lock`;
+export const lockPath = (file: string) => storeLayout(file).lock;
 
 /** This machine's boot id and this process's start time, read once (Linux; absent elsewhere). */
 const BOOT_ID = readOrUndefined("/proc/sys/kernel/random/boot_id")?.trim().slice(0, 8);

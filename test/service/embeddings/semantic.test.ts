@@ -64,10 +64,10 @@ describe("semantic search in MemoryBank", () => {
     await bank.batchStore({
       entries: DOCS.map(([key, value]) => ({ key, value, tags: [key.split("/")[0] as string] })),
     });
-    const r = await bank.search({ query: "database backups", mode: "semantic", limit: 3 });
+    const r = await bank.query({ query: "database backups", mode: "semantic", limit: 3 });
     expect(r.results[0]?.key).toBe("db/backup");
     expect(server.inputs.length - before).toBe(DOCS.length + 1); // every entry once, plus the query
-    const ops = await bank.search({ query: "database backups", mode: "semantic", tags: ["ops"] });
+    const ops = await bank.query({ query: "database backups", mode: "semantic", tags: ["ops"] });
     expect(ops.results.map((x) => x.key).sort()).toEqual(["ops/alerts", "ops/oncall"]);
     expect(bank.embeddings?.pending).toBe(0);
     const file = bank.embeddings?.file as string;
@@ -80,13 +80,13 @@ describe("semantic search in MemoryBank", () => {
     // A restart reuses every vector; an edited entry alone is sent again.
     const again = await open(dir);
     let sent = server.inputs.length;
-    expect((await again.search({ query: "database backups", mode: "semantic" })).results[0]?.key).toBe(
+    expect((await again.query({ query: "database backups", mode: "semantic" })).results[0]?.key).toBe(
       "db/backup",
     );
     expect(server.inputs.slice(sent)).toEqual(["database backups"]); // the query alone
     sent = server.inputs.length;
     await again.storeEntry({ key: "ops/oncall", value: "the on-call rotation changes every friday" });
-    await again.search({ query: "rotation friday", mode: "semantic" });
+    await again.query({ query: "rotation friday", mode: "semantic" });
     expect(server.inputs.slice(sent)).toEqual([expect.stringContaining("friday"), "rotation friday"]);
   });
 
@@ -95,10 +95,10 @@ describe("semantic search in MemoryBank", () => {
     const a = await open(dir);
     const b = await open(dir);
     await a.storeEntry({ key: "remote/thing", value: "kubernetes autoscaling on queue length" });
-    const r = await b.search({ query: "autoscaling kubernetes", mode: "semantic", limit: 1 });
+    const r = await b.query({ query: "autoscaling kubernetes", mode: "semantic", limit: 1 });
     expect(r.results[0]?.key).toBe("remote/thing");
     await a.batchStore({ entries: [{ key: "gone", value: "kubernetes" }] });
-    expect((await b.search({ query: "kubernetes", mode: "semantic" })).results.map((x) => x.key)).toContain(
+    expect((await b.query({ query: "kubernetes", mode: "semantic" })).results.map((x) => x.key)).toContain(
       "gone",
     );
   });
@@ -111,13 +111,13 @@ describe("semantic search in MemoryBank", () => {
         value: `${i % 3 ? "database" : "storage"} ${i % 2 ? "backups" : "replication"} ${"note ".repeat(i % 7)}`,
       })),
     });
-    const all = await bank.search({ query: "database backups", limit: 1000 });
+    const all = await bank.query({ query: "database backups", limit: 1000 });
     const seen: string[] = [];
     let cursor: string | undefined;
     let round = 0;
     do {
       // Pages of 30 with 160 matches: the fused ranking widens its BM25 window beyond the first 100.
-      const page = await bank.search({ query: "database backups", limit: 30, ...(cursor ? { cursor } : {}) });
+      const page = await bank.query({ query: "database backups", limit: 30, ...(cursor ? { cursor } : {}) });
       seen.push(...page.results.map((r) => r.key));
       cursor = page.nextCursor;
       await bank.batchStore({
@@ -136,10 +136,10 @@ describe("semantic search in MemoryBank", () => {
   it("a misconfigured endpoint fails semantic queries with the field to fix; text modes keep working", async () => {
     const bank = await open(project(), { url: "http://127.0.0.1:9/embed" });
     await bank.storeEntry({ key: "x", value: "database backups" });
-    await expect(bank.search({ query: "database", mode: "semantic" })).rejects.toThrow(
+    await expect(bank.query({ query: "database", mode: "semantic" })).rejects.toThrow(
       /http:\/\/127\.0\.0\.1:9\/embed \(memory\.embeddings\.url\) cannot be reached/,
     );
-    expect((await bank.search({ query: "database" })).results[0]?.key).toBe("x");
-    expect(bank.query({ query: "database", mode: "fulltext" }).results[0]?.key).toBe("x");
+    expect((await bank.query({ query: "database" })).results[0]?.key).toBe("x");
+    expect(bank.querySync({ query: "database", mode: "fulltext" }).results[0]?.key).toBe("x");
   });
 });
