@@ -9,7 +9,7 @@ import path from "node:path";
 import { z } from "zod";
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from "../domain/duration.js";
 import { NAMESPACE_RULE, NamespaceSchema } from "../domain/entry.js";
-import { MemoryError } from "../domain/errors.js";
+import { errorMessage, MemoryError } from "../domain/errors.js";
 
 export const CONFIG_FILE = "claude-flow.config.json";
 
@@ -177,7 +177,7 @@ export function loadConfig(source: ConfigSource = {}): LoadedConfig {
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new MemoryError("CONFIG_INVALID", `${file} is not valid JSON: ${(error as Error).message}`);
+    throw new MemoryError("CONFIG_INVALID", `${file} is not valid JSON: ${errorMessage(error)}`);
   }
   return resolveConfig(raw, path.dirname(file), file);
 }

@@ -8,7 +8,7 @@ import { open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { MemoryError } from "../domain/errors.js";
+import { errorMessage, MemoryError } from "../domain/errors.js";
 import { writeFileAtomic } from "../store/files.js";
 import { CONFIG_FILE } from "./config.js";
 
@@ -68,7 +68,7 @@ export async function init(projectDir: string, options: { npx?: boolean } = {}):
     } catch (error) {
       throw new MemoryError(
         "INVALID_INPUT",
-        `${mcpPath} is not valid JSON (${(error as Error).message}): fix it by hand; init will not overwrite it`,
+        `${mcpPath} is not valid JSON (${errorMessage(error)}): fix it by hand; init will not overwrite it`,
       );
     }
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {

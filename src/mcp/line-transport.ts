@@ -17,6 +17,7 @@ import type { Readable, Writable } from "node:stream";
 import { deserializeMessage, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { errorMessage } from "../domain/errors.js";
 
 /** Requests dispatched and not yet answered before reading stops. */
 export const MAX_IN_FLIGHT = 32;
@@ -108,7 +109,7 @@ export class LineTransport implements Transport {
       this.reject(
         TopLevelId.of(line),
         -32700,
-        `could not parse the message as JSON-RPC: ${(error as Error).message.slice(0, 300)}`,
+        `could not parse the message as JSON-RPC: ${errorMessage(error).slice(0, 300)}`,
       );
       return;
     }

@@ -10,7 +10,7 @@
 import { type FileHandle, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
-import { MemoryError } from "../domain/errors.js";
+import { errorMessage, MemoryError } from "../domain/errors.js";
 import type { MemoryBank } from "../service/bank.js";
 import type { BatchStoreOutput, ItemError } from "../service/operations/batch-store.js";
 import type { ImportInput, ImportOutput } from "../service/operations/import.js";
@@ -283,7 +283,7 @@ async function streamImport(
     const done = sink.result(0);
     throw new MemoryError(
       "INVALID_INPUT",
-      `'${input.path}' could not be read to the end (${(error as Error).message}); ${done.stored + done.updated} entries from before that point were imported`,
+      `'${input.path}' could not be read to the end (${errorMessage(error)}); ${done.stored + done.updated} entries from before that point were imported`,
     );
   }
   if (layout.framed && !closed)
@@ -331,7 +331,7 @@ function parseRecordLine(line: string, number: number, format: Concrete): Source
     }
     return toRecord(v, number);
   } catch (error) {
-    return { error: `line ${number}: not valid JSON (${(error as Error).message})` };
+    return { error: `line ${number}: not valid JSON (${errorMessage(error)})` };
   }
 }
 
@@ -424,7 +424,7 @@ function decompress(buf: Buffer, name: string): string {
     return gunzipSync(buf, { maxOutputLength: MAX_SOURCE_BYTES }).toString("utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(name);
-    throw new MemoryError("INVALID_INPUT", `'${name}' is damaged gzip data: ${(error as Error).message}`);
+    throw new MemoryError("INVALID_INPUT", `'${name}' is damaged gzip data: ${errorMessage(error)}`);
   }
 }
 
@@ -509,7 +509,7 @@ export function parseLines(text: string, format: "jsonl" | "mcp-memory"): Source
         records.push(toRecord(v, i + 1));
       }
     } catch (error) {
-      records.push({ error: `line ${i + 1}: not valid JSON (${(error as Error).message})` });
+      records.push({ error: `line ${i + 1}: not valid JSON (${errorMessage(error)})` });
     }
   });
   return records;
@@ -572,7 +572,7 @@ export async function readEntriesFile(file: string, name = file): Promise<Source
       code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR",
       code === "ENOENT"
         ? `entries file '${name}' does not exist`
-        : `cannot read '${name}': ${(error as Error).message}`,
+        : `cannot read '${name}': ${errorMessage(error)}`,
     );
   }
   const text = decompress(buf, name);

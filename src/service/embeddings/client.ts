@@ -13,7 +13,7 @@
  *   const [a, b] = await client.embed(["login uses OAuth2", "how do we authenticate"]);
  */
 import type { MemoryConfig } from "../../config/config.js";
-import { MemoryError } from "../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
 
 export type EmbeddingsConfig = MemoryConfig["embeddings"];
 
@@ -93,7 +93,7 @@ export class EmbeddingClient {
       if (signal?.aborted) throw new MemoryError("CANCELLED", "the request was cancelled");
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw unavailable(
-        `embedding endpoint ${c.url} (memory.embeddings.url) cannot be reached: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+        `embedding endpoint ${c.url} (memory.embeddings.url) cannot be reached: ${cause?.code ?? cause?.message ?? errorMessage(error)}`,
         true,
       );
     }

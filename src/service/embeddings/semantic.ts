@@ -19,7 +19,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Entry } from "../../domain/entry.js";
-import { MemoryError } from "../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
 import { compareRanked, TopK } from "../../search/topk.js";
 import { flattenText } from "../../search/value-text.js";
 import { storeLayout } from "../../store/layout.js";
@@ -288,7 +288,7 @@ export class SemanticIndex {
       .then(() => undefined)
       .catch((error: unknown) => {
         this.dirty = true;
-        this.options.log(`cannot write ${this.file}: ${(error as Error).message}`);
+        this.options.log(`cannot write ${this.file}: ${errorMessage(error)}`);
       })
       .finally(() => {
         this.saving = undefined;

@@ -11,6 +11,7 @@
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { errorMessage } from "../../domain/errors.js";
 import { writeFileAtomic } from "../../store/files.js";
 
 export interface VectorRecord {
@@ -76,7 +77,7 @@ export async function loadVectors(
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT")
-      log(`cannot read ${file}: ${(error as Error).message}`);
+      log(`cannot read ${file}: ${errorMessage(error)}`);
     return out;
   }
   let first = true;

@@ -4,7 +4,7 @@
  * valid checksum. Nothing here writes.
  */
 import { readFile } from "node:fs/promises";
-import { MemoryError } from "../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
 import type { StorageInspection } from "../backend.js";
 import { storeLayout } from "../layout.js";
 import { scanJournal } from "./journal.js";
@@ -38,7 +38,7 @@ export async function inspectFiles(dataPath: string): Promise<StorageInspection>
       }
     } catch (error) {
       snapshot.ok = false;
-      snapshot.error = (error as Error).message;
+      snapshot.error = errorMessage(error);
     }
   }
   const journal: StorageInspection["journal"] = {

@@ -29,7 +29,7 @@ import { lstat, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import type { Entry } from "../../domain/entry.js";
-import { MemoryError } from "../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
 import { ioError } from "../../domain/io-errors.js";
 import type {
   Backend,
@@ -202,7 +202,7 @@ export class JsonStore implements Backend {
       }).catch((error) => {
         throw new MemoryError(
           "LOCK_BUSY",
-          `the store ${this.dataPath} is in use by another process and performance.enableParallelAccess is false: stop the other process or enable parallel access (${(error as Error).message})`,
+          `the store ${this.dataPath} is in use by another process and performance.enableParallelAccess is false: stop the other process or enable parallel access (${errorMessage(error)})`,
         );
       });
     }
@@ -514,7 +514,7 @@ export class JsonStore implements Backend {
         writeFileSync(keep, d.bytes, { mode: FILE_MODE, flag: "wx" });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-          kept = `copying its bytes to ${this.corruptDir} failed (${(error as Error).message}); the snapshot still holds them until it is compacted`;
+          kept = `copying its bytes to ${this.corruptDir} failed (${errorMessage(error)}); the snapshot still holds them until it is compacted`;
         }
       }
       const label = entryLabel(d.parsed);
@@ -572,7 +572,7 @@ export class JsonStore implements Backend {
       writeFileSync(keep, bytes, { mode: FILE_MODE, flag: "wx" });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        kept = `copying its bytes to ${this.corruptDir} failed (${(error as Error).message}); they remain in the journal until it is compacted`;
+        kept = `copying its bytes to ${this.corruptDir} failed (${errorMessage(error)}); they remain in the journal until it is compacted`;
       }
     }
     this.report(
@@ -741,7 +741,7 @@ export class JsonStore implements Backend {
           ioError(error, "nothing was stored") ??
           new MemoryError(
             "IO_ERROR",
-            `writing the journal failed: ${(error as Error).message}; nothing was stored`,
+            `writing the journal failed: ${errorMessage(error)}; nothing was stored`,
           );
         for (const t of group) t.reject(e);
         return;
@@ -759,7 +759,7 @@ export class JsonStore implements Backend {
 
     if (this.journalOffset >= this.opts.compactAfterBytes) {
       await this.compactLocked("journal reached store.compactAfterBytes").catch((error) =>
-        this.log(`compaction failed (the journal keeps every write): ${(error as Error).message}`),
+        this.log(`compaction failed (the journal keeps every write): ${errorMessage(error)}`),
       );
     }
   }
@@ -890,7 +890,7 @@ export class JsonStore implements Backend {
 
     const prune = () => pruneBackups(this.layout, this.opts.backupsKept);
     if (this.opts.concurrentBackups) {
-      prune().catch((e) => this.log(`pruning backups failed: ${(e as Error).message}`));
+      prune().catch((e) => this.log(`pruning backups failed: ${errorMessage(e)}`));
     } else {
       await prune();
     }
@@ -1123,7 +1123,7 @@ export class JsonStore implements Backend {
       const j = statOrUndefined(this.journalPath);
       if (j && j.size > 0 && this.compactAtClose) await this.compact("clean shutdown");
     } catch (error) {
-      this.log(`compaction at shutdown skipped (the journal keeps every write): ${(error as Error).message}`);
+      this.log(`compaction at shutdown skipped (the journal keeps every write): ${errorMessage(error)}`);
     } finally {
       this.closed = true;
       this.closeJournalFd();

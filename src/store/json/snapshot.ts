@@ -23,7 +23,7 @@
 import { readFile } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import type { Entry } from "../../domain/entry.js";
-import { MemoryError } from "../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
 import { type AtomicWriteOptions, writeFileAtomic } from "../files.js";
 import { entryDefect } from "./entry-check.js";
 
@@ -220,7 +220,7 @@ function parsePlain(buf: Buffer, file: string): Snapshot {
   try {
     doc = JSON.parse(buf.toString("utf8"));
   } catch (error) {
-    throw new MemoryError("CORRUPT_DATA", `${file} is not valid JSON: ${(error as Error).message}`);
+    throw new MemoryError("CORRUPT_DATA", `${file} is not valid JSON: ${errorMessage(error)}`);
   }
   const d = doc as { generation?: unknown; entries?: unknown };
   if (!d || typeof d !== "object" || !Array.isArray(d.entries)) {
