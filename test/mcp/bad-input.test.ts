@@ -3,14 +3,14 @@
  * goes on serving and nothing stored before is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Connected, call, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
+import { type Connected, call, connectServer, ok, removeProject, tempProject, textOf } from "../helpers.js";
 
 let dir: string;
 let s: Connected;
 
 beforeAll(async () => {
   dir = tempProject();
-  s = await connect(dir);
+  s = await connectServer(dir);
   await ok(s.client, "memory_store", { key: "keep-me", value: "precious" });
 });
 

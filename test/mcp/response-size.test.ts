@@ -3,7 +3,7 @@
  * a page of large values ends early with a cursor that continues exactly after it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Connected, connect, ok, removeProject, tempProject } from "../helpers.js";
+import { type Connected, connectServer, ok, removeProject, tempProject } from "../helpers.js";
 
 let dir: string;
 let s: Connected;
@@ -12,7 +12,7 @@ const COUNT = 14; // ~12.6 MB of values: more than one answer may carry
 
 beforeAll(async () => {
   dir = tempProject();
-  s = await connect(dir);
+  s = await connectServer(dir);
   for (let i = 0; i < COUNT; i++) {
     await ok(s.client, "memory_store", {
       key: `blob/${String(i).padStart(2, "0")}`,

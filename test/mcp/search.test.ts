@@ -1,11 +1,12 @@
 /**
- * memory_query ranking over real stdio, as an agent sees it: key matches first, typos found,
- * filters exclude, cursors stable across writes, caches never stale, other processes' writes
- * searchable, and semantic mode against a local embedding server over real HTTP.
+ * memory_query ranking as an agent sees it (in this process in the fast tier, over real stdio in
+ * the system tier): key matches first, typos found, filters exclude, cursors stable across
+ * writes, caches never stale, other servers' writes searchable (other processes' over stdio),
+ * and semantic mode against a local embedding server over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddingServer, startEmbeddingServer } from "../../bench/eval/embed-server.js";
-import { type Connected, call, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
+import { type Connected, call, connectServer, ok, removeProject, tempProject, textOf } from "../helpers.js";
 
 interface Hit {
   key: string;
@@ -26,7 +27,7 @@ describe("ranking over stdio", () => {
 
   beforeAll(async () => {
     dir = tempProject();
-    s = await connect(dir);
+    s = await connectServer(dir);
     await ok(s.client, "batch_store", {
       entries: [
         { key: "auth/login-flow", value: "The CLI signs in with the OAuth2 device flow", tags: ["auth"] },
@@ -107,7 +108,7 @@ describe("paging across writes", () => {
 
   beforeAll(async () => {
     dir = tempProject();
-    s = await connect(dir);
+    s = await connectServer(dir);
   });
 
   afterAll(async () => {
@@ -163,7 +164,7 @@ describe("two processes on one store", () => {
 
   beforeAll(async () => {
     dir = tempProject();
-    [a, b] = await Promise.all([connect(dir), connect(dir)]);
+    [a, b] = await Promise.all([connectServer(dir), connectServer(dir)]);
   });
 
   afterAll(async () => {
@@ -201,7 +202,7 @@ describe("semantic mode over a local embedding server", () => {
         embeddings: { enabled: true, provider: "ollama", url: server.url, model: "hash", batchSize: 2 },
       },
     });
-    s = await connect(dir);
+    s = await connectServer(dir);
     await ok(s.client, "batch_store", {
       entries: [
         { key: "a", value: "login uses the OAuth2 device flow", tags: ["auth"] },

@@ -1,7 +1,8 @@
 /**
- * The management tools over real stdio, as an agent calls them: memory_get, memory_delete, import
- * (every source format, progress, per-record errors, the path rule), memory_stats, memory_cleanup.
- * The SDK client checks every structuredContent against the tool's outputSchema.
+ * The management tools as an agent calls them (in this process in the fast tier, over real stdio
+ * in the system tier): memory_get, memory_delete, import (every source format, progress,
+ * per-record errors, the path rule), memory_stats, memory_cleanup. The SDK client checks every
+ * structuredContent against the tool's outputSchema.
  */
 import {
   copyFileSync,
@@ -19,14 +20,23 @@ import { gzipSync } from "node:zlib";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Connected, call, connect, ok, ROOT, removeProject, tempProject, textOf } from "../helpers.js";
+import {
+  type Connected,
+  call,
+  connectServer,
+  ok,
+  ROOT,
+  removeProject,
+  tempProject,
+  textOf,
+} from "../helpers.js";
 
 let dir: string;
 let s: Connected;
 
 beforeAll(async () => {
   dir = tempProject({ memory: { retentionPolicy: { sessions: "30d", agents: "permanent", scratch: "1s" } } });
-  s = await connect(dir);
+  s = await connectServer(dir);
 });
 
 afterAll(async () => {
@@ -234,7 +244,7 @@ describe("import", () => {
   it("imports another project's claude-flow-data.json snapshot", async () => {
     const other = tempProject();
     try {
-      const o = await connect(other);
+      const o = await connectServer(other);
       await ok(o.client, "batch_store", {
         namespace: "theirs",
         entries: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `their fact ${i}` })),

@@ -1,16 +1,22 @@
+/**
+ * The core tools as an agent calls them (in this process in the fast tier, over real stdio in the
+ * system tier): memory_store and its versions, TTLs and expiry, memory_query, batch_store,
+ * parallel_query, export; every structuredContent is checked by the SDK client against the
+ * tool's outputSchema.
+ */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Connected, call, connect, ok, removeProject, tempProject, textOf } from "../helpers.js";
+import { type Connected, call, connectServer, ok, removeProject, tempProject, textOf } from "../helpers.js";
 
 let dir: string;
 let s: Connected;
 
 beforeAll(async () => {
   dir = tempProject();
-  s = await connect(dir);
+  s = await connectServer(dir);
 });
 
 afterAll(async () => {

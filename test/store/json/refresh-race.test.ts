@@ -67,13 +67,17 @@ describe("a reader racing a compaction", () => {
 
       const journal = path.join(dir, "memory", "claude-flow-data.journal");
       const moment = when.startsWith("between the snapshot") ? "stat" : "open";
+      let raced = false;
       hook = (call, file) => {
         if (call !== moment || file !== journal) return;
         hook = undefined;
+        raced = true;
         compactBehindTheReadersBack(dir, 1, staged);
       };
       reader.store.refresh();
       hook = undefined;
+      // The compaction really landed inside the read (the wrapped fs call was reached).
+      expect(raced).toBe(true);
       expect(contents(reader.store)).toEqual({ "default/a": 1, "default/b": 2 });
       expect(reader.store.status().problems).toEqual([]);
       reader.store.refresh();
