@@ -13,7 +13,6 @@
  * entries keep the policy stamped on them until they are written again. A retention file given to
  * batch-cleanup explicitly wins over every stamp.
  */
-import type { MemoryConfig } from "../config/config.js";
 import { parseDuration } from "./duration.js";
 import type { Entry } from "./entry.js";
 
@@ -27,7 +26,11 @@ export interface Retention {
   overrides?: Readonly<Record<string, string>>;
 }
 
-export function retentionOf(config: MemoryConfig, project: string): Retention {
+/** A project's rules from its config (memory.retentionPolicy) and its id (config/project.ts). */
+export function retentionOf(
+  config: { retentionPolicy: Readonly<Record<string, string>> },
+  project: string,
+): Retention {
   return { policies: config.retentionPolicy, project };
 }
 

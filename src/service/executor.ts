@@ -7,6 +7,7 @@
 import pLimit from "p-limit";
 import { errorMessage, isTransient, MemoryError } from "../domain/errors.js";
 import { withIoMessage } from "../domain/io-errors.js";
+import { batchCounters } from "../telemetry/counters.js";
 
 export interface BatchOptions {
   /** Items in flight at once (batchtools.maxConcurrent, or performance.concurrentQueries). */
@@ -33,9 +34,6 @@ export interface BatchReport<R> {
   /** Highest number of items that were running at the same moment. */
   peakInFlight: number;
 }
-
-/** Retries of this process so far, across every batch: session records report it. */
-export const batchCounters = { retries: 0 };
 
 export async function runBatch<T, R>(
   items: readonly T[],

@@ -14,9 +14,9 @@ import { z } from "zod";
 import { IsoDate } from "../domain/entry.js";
 import { errorMessage } from "../domain/errors.js";
 import { governingPolicy, policyMs, type Retention, stampOf } from "../domain/retention.js";
-import { batchCounters } from "../service/executor.js";
 import { ensureDir, writeFileAtomic } from "../store/files.js";
 import { isProcessAlive } from "../store/process-alive.js";
+import { batchCounters } from "./counters.js";
 
 /** Upper bounds (ms) of the latency histogram buckets; one more bucket counts everything slower. */
 export const LATENCY_BUCKETS_MS = [
