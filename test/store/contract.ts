@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Entry } from "../../src/domain/entry.js";
 import { MemoryError } from "../../src/domain/errors.js";
 import type { Backend, Change } from "../../src/store/backend.js";
+import { entry as storeEntry } from "./entries.js";
 
 export interface BackendFactory {
   /** A new, empty place to store in (a directory, a database schema, a shared memory space). */
@@ -20,22 +21,9 @@ export interface BackendFactory {
   remove?(place: unknown): Promise<void> | void;
 }
 
-let ids = 0;
+/** An entry in `namespace` (the contract's cases name the namespace first). */
 export function entry(namespace: string, key: string, value: unknown, extra: Partial<Entry> = {}): Entry {
-  const at = new Date().toISOString();
-  return {
-    id: `id-${++ids}`,
-    key,
-    namespace,
-    value,
-    type: "semantic",
-    tags: [],
-    metadata: {},
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-    ...extra,
-  };
+  return { ...storeEntry(key, value, namespace), ...extra };
 }
 
 /** key -> value of everything a backend holds. */

@@ -14,22 +14,22 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryError } from "../../../src/domain/errors.js";
-import { allBytes, contents, dataPath, inventory, openStore, put, removeDir, tempDir } from "./fixtures.js";
+import {
+  allBytes,
+  contents,
+  dataPath,
+  inventory,
+  journalPath,
+  openStore,
+  put,
+  tempDirs,
+} from "./fixtures.js";
 
-let dirs: string[] = [];
-function fresh(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs) removeDir(d);
-  dirs = [];
-});
+const fresh = tempDirs();
 
-const journalOf = (dir: string) => path.join(dir, "memory", "claude-flow-data.journal");
+const journalOf = journalPath;
 const backupsOf = (dir: string) => path.join(dir, "memory", "backups");
 
 /** Three generations: gen 0 -> compact -> gen 1 -> compact -> gen 2 with a live journal on top. */

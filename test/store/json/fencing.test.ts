@@ -5,23 +5,14 @@
  */
 import { appendFileSync, readFileSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryError } from "../../../src/domain/errors.js";
 import { encodeLine } from "../../../src/store/json/journal.js";
-import { contents, dataPath, entry, openStore, put, removeDir, tempDir } from "./fixtures.js";
+import { contents, dataPath, entry, journalPath, openStore, put, tempDirs } from "./fixtures.js";
 
-let dirs: string[] = [];
-function fresh(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs) removeDir(d);
-  dirs = [];
-});
+const fresh = tempDirs();
 
-const journalOf = (dir: string) => path.join(dir, "memory", "claude-flow-data.journal");
+const journalOf = journalPath;
 
 describe("fencing", () => {
   it("a writer whose lock another process took over appends nothing, and says the write was not stored", async () => {

@@ -13,21 +13,12 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cli } from "../../cli/run.js";
 import { connect, tempProject } from "../../helpers.js";
-import { contents, dataPath, openStore, put, removeDir, tempDir } from "./fixtures.js";
+import { contents, dataPath, openStore, put, tempDirs } from "./fixtures.js";
 
-let dirs: string[] = [];
-function fresh(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs) removeDir(d);
-  dirs = [];
-});
+const fresh = tempDirs();
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 

@@ -3,8 +3,12 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterEach } from "vitest";
 import type { Entry } from "../../../src/domain/entry.js";
 import { JsonStore, type JsonStoreOptions } from "../../../src/store/json/json-store.js";
+import { entry } from "../entries.js";
+
+export { entry };
 
 export function tempDir(): string {
   return realpathSync(mkdtempSync(path.join(tmpdir(), "memory-bank-store-")));
@@ -12,6 +16,25 @@ export function tempDir(): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A maker of temporary directories for one test file; each is removed after its test. */
+export function tempDirs(): () => string {
+  let dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs) removeDir(d);
+    dirs = [];
+  });
+  return () => {
+    const d = tempDir();
+    dirs.push(d);
+    return d;
+  };
+}
+
+/** The journal of the store under `dir` (see dataPath). */
+export function journalPath(dir: string): string {
+  return path.join(dir, "memory", "claude-flow-data.journal");
 }
 
 export interface Opened {
@@ -33,23 +56,6 @@ export async function openStore(dir: string, options: Partial<JsonStoreOptions> 
   const o = makeStore(dir, options);
   await o.store.open();
   return o;
-}
-
-let ids = 0;
-export function entry(key: string, value: unknown, namespace = "default", version = 1): Entry {
-  const now = new Date().toISOString();
-  return {
-    id: `id-${++ids}`,
-    key,
-    namespace,
-    value,
-    type: "semantic",
-    tags: [],
-    metadata: {},
-    createdAt: now,
-    updatedAt: now,
-    version,
-  };
 }
 
 /** Stores `key = value` (bumping the version like the service does). */
