@@ -12,6 +12,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterEach } from "vitest";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI = path.join(ROOT, "dist", "src", "cli.js");
@@ -25,6 +26,20 @@ export function tempProject(config?: unknown): string {
 
 export function removeProject(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A maker of temporary projects for one test file; each is removed after its test. */
+export function tempProjects(): (config?: unknown) => string {
+  let dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs) removeProject(d);
+    dirs = [];
+  });
+  return (config?: unknown) => {
+    const d = tempProject(config);
+    dirs.push(d);
+    return d;
+  };
 }
 
 export interface Connected {

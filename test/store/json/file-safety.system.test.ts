@@ -15,17 +15,17 @@ import {
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli } from "../../cli/run.js";
-import { connect, tempProject } from "../../helpers.js";
+import { connect, tempProjects } from "../../helpers.js";
 import { contents, dataPath, openStore, put, tempDirs } from "./fixtures.js";
 
 const fresh = tempDirs();
+const project = tempProjects();
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 describe("names that collide with compaction's files", () => {
   it("concurrent-export refuses a backup name the store uses for its own backups", async () => {
-    const dir = tempProject();
-    dirs.push(dir);
+    const dir = project();
     await cli(dir, ["store", "k", "v"]);
     for (const name of ["claude-flow-data.5.json", "claude-flow-data.7.journal", "claude-flow-data.x"]) {
       const r = await cli(dir, ["concurrent-export", name]);
@@ -114,8 +114,7 @@ describe("directory modes", () => {
   });
 
   it('"path": "./data.json" never changes the project directory\'s mode: it warns instead', async () => {
-    const dir = tempProject({ memory: { path: "./data.json" } });
-    dirs.push(dir);
+    const dir = project({ memory: { path: "./data.json" } });
     chmodSync(dir, 0o755);
     writeFileSync(path.join(dir, "README.md"), "a project\n");
     const s = await connect(dir);

@@ -1,11 +1,14 @@
 /** Shared fixtures of the store unit tests: temp stores, entries, and byte-exact file inventories. */
+import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { afterEach } from "vitest";
 import type { Entry } from "../../../src/domain/entry.js";
 import { JsonStore, type JsonStoreOptions } from "../../../src/store/json/json-store.js";
+import { ROOT } from "../../helpers.js";
 import { entry } from "../entries.js";
 
 export { entry };
@@ -101,4 +104,26 @@ export function allBytes(dir: string): Buffer {
   };
   walk(dir);
   return Buffer.concat(parts);
+}
+
+/** A child process that takes the lock and then waits, so the test can stop or kill it. */
+export async function lockHolderProcess(file: string): Promise<ChildProcessByStdio<null, Readable, null>> {
+  const lockModule = path.join(ROOT, "dist", "src", "store", "json", "lock.js");
+  const child = spawn(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `const { acquireLock } = await import(${JSON.stringify(lockModule)});
+       await acquireLock(${JSON.stringify(file)}, { staleMs: 5000 });
+       process.stdout.write("locked\\n");
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+    child.on("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
+  });
+  return child;
 }

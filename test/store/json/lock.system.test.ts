@@ -2,14 +2,12 @@
  * The writer lock is taken from its holder only when the holder is provably gone, and a holder
  * only ever removes its own lock.
  */
-import { spawn } from "node:child_process";
 import { lutimesSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireLock, lockHolder, parseOwner } from "../../../src/store/json/lock.js";
-import { ROOT } from "../../helpers.js";
-import { removeDir, tempDir } from "./fixtures.js";
+import { lockHolderProcess as holder, removeDir, tempDir } from "./fixtures.js";
 
 let dirs: string[] = [];
 afterEach(() => {
@@ -25,28 +23,6 @@ function dataFile(): string {
 }
 
 const hourAgo = () => new Date(Date.now() - 3_600_000);
-
-/** A child process that takes the lock and then waits, so the test can stop or kill it. */
-async function holder(file: string) {
-  const lockModule = path.join(ROOT, "dist", "src", "store", "json", "lock.js");
-  const child = spawn(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      `const { acquireLock } = await import(${JSON.stringify(lockModule)});
-       await acquireLock(${JSON.stringify(file)}, { staleMs: 5000 });
-       process.stdout.write("locked\\n");
-       setInterval(() => {}, 1000);`,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
-    child.on("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
-  });
-  return child;
-}
 
 describe("the store lock", () => {
   it("release removes only the holder's own lock, never one another process holds now", async () => {
