@@ -175,11 +175,18 @@ describe("the SQLite FTS5 peer over stdio", () => {
     expect(await a.ok("memory_get", { key: "bad/ttl" })).toEqual({ found: false });
   });
 
-  it("forgets an entry once its ttl has passed", async () => {
-    await a.ok("memory_store", { key: "short/lived", value: "gone soon", ttl: 1 });
+  it("forgets an entry once its ttl has passed, in gets and in ranked queries", async () => {
+    await a.ok("memory_store", { key: "short/lived", value: "ephemeral xylophone", ttl: 1 });
     expect(await a.ok("memory_get", { key: "short/lived" })).toMatchObject({ found: true });
+    const before = await a.ok<{ results: Hit[] }>("memory_query", { query: "xylophone" });
+    expect(before.results.map((h) => h.key)).toEqual(["short/lived"]);
     await new Promise((r) => setTimeout(r, 1100));
     expect(await a.ok("memory_get", { key: "short/lived" })).toEqual({ found: false });
+    const after = await a.ok<{ results: Hit[] }>("memory_query", { query: "xylophone" });
+    expect(after.results).toEqual([]);
+    // The other entries still rank while an expired one waits in the table.
+    const others = await a.ok<{ results: Hit[] }>("memory_query", { query: "postgres" });
+    expect(others.results.length).toBeGreaterThan(0);
   });
 
   it("deletes by key and by prefix, with a dry run first, and the index follows", async () => {
