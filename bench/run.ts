@@ -241,7 +241,7 @@ function targetsSection(
     (v) => `${(v / 2 ** 30).toFixed(2)} GiB`,
   );
   return {
-    title: "5. Targets",
+    title: "6. Targets",
     tables: [{ headers: ["target", "measured in this run", "status"], rows }],
     notes: [
       `For scale: one small journal append + fdatasync on this disk costs ${ms(fsyncP50)} (p50); every acknowledged store pays one (batches and concurrent writers share it).`,
@@ -278,7 +278,7 @@ async function main(): Promise<void> {
     `- Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()})`,
     `- Node ${process.version}; code at ${gitCommit()}`,
     `- Disk under the stores (${os.tmpdir()}): 300-byte append + fdatasync p50 ${ms(probe.raw.p50)}, p95 ${ms(probe.raw.p95)}; open + append + fdatasync + close (what one journal commit does) p50 ${ms(probe.full.p50)}, p95 ${ms(probe.full.p95)}`,
-    `- Rerun: \`npm run bench\` (about 10-15 minutes) or \`npm run bench -- --quick\` (under a minute).`,
+    `- Rerun: \`npm run bench\` (about 30-40 minutes on 2 busy cores, 20 of them section 5 with its 1M sessions) or \`npm run bench -- --quick\` (a few minutes).`,
     "",
   ].join("\n");
   process.stdout.write(header);

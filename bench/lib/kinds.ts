@@ -15,6 +15,8 @@ export interface ServerKind {
   id: string;
   /** Column header in the tables. */
   label: string;
+  /** The kind every other kind's ratio is taken against. */
+  baseline?: boolean;
   /** One line on what a session of this kind is, for the section's notes. */
   describe: string;
   /** A project directory whose store holds entries 0..n-1 in namespace "default". */
@@ -42,7 +44,7 @@ export const THIS_PROJECT: ServerKind = {
   id: "ours",
   label: "this project",
   describe:
-    "this project today: every session runs its own `memory-bank serve`, which loads the whole store and builds its own search index",
+    "today's mode: every session runs its own `memory-bank serve`, which loads the whole store and builds its own search index before it answers a ranked query",
   prepare: (ws, name, n) => ws.ours(name, n),
   start: (dir, timeoutMs) => startOurs(dir, timeoutMs),
   oneShotGet: { describe: "`memory-bank get KEY`", args: (key) => [OUR_CLI, "get", key] },
@@ -58,6 +60,7 @@ export const THIS_PROJECT: ServerKind = {
 export const SQLITE_SERVER: ServerKind = {
   id: "sqlite",
   label: "SQLite server",
+  baseline: true,
   describe:
     "a plain SQLite FTS5 stdio MCP server (bench/peers/sqlite-server.ts): every session runs its own process on one ./memory/sqlite-peer.db (WAL, synchronous=FULL, busy_timeout)",
   prepare: (ws, name, n) => ws.sqlite(name, n),
@@ -77,5 +80,5 @@ export const SQLITE_SERVER: ServerKind = {
   },
 };
 
-/** Every kind, in column order: the first is the one the ratios are taken of. */
+/** Every kind, in column order; each one but the baseline gets a ratio column against it. */
 export const SERVER_KINDS: readonly ServerKind[] = [THIS_PROJECT, SQLITE_SERVER];

@@ -1,5 +1,5 @@
 /**
- * Section 6: several agent sessions on one project, for every kind of server in SERVER_KINDS, side by
+ * Section 5: several agent sessions on one project, for every kind of server in SERVER_KINDS, side by
  * side in one run: how long sessions take from spawn to their first ranked answer, what they cost in
  * memory together, ranked query latency, concurrent writes, and a one-shot CLI read. Every round
  * runs each kind once, alternating which goes first, so drift on a shared machine hits both alike.
@@ -241,9 +241,7 @@ export async function sessionsSection(
             await settle();
             const timed = new Queries(n, 0x7e57 + n);
             const warm = new Queries(n, 0x3a3a + n);
-            const qs = await sample(samples, (i) =>
-              rankedQuery(kind, s, (i < 0 ? warm : timed).text()).then(() => undefined),
-            );
+            const qs = await sample(samples, (i) => rankedQuery(kind, s, (i < 0 ? warm : timed).text()));
             const gets = await sample(samples, async (i) => {
               const r2 = await s.call("memory_get", { key: (i < 0 ? warm : timed).existingName() });
               if (!(r2.structuredContent as { found: boolean }).found)
@@ -396,7 +394,7 @@ export async function sessionsSection(
     results.push({ n, measures });
   }
 
-  const base = kinds.find((k) => k.id === "sqlite") ?? (kinds[kinds.length - 1] as ServerKind);
+  const base = kinds.find((k) => k.baseline) ?? (kinds[kinds.length - 1] as ServerKind);
   const others = kinds.filter((k) => k !== base);
   const ratioHeader = (k: ServerKind) => (others.length === 1 ? "ratio" : `${k.label} vs ${base.label}`);
   const rows: string[][] = [];
@@ -426,7 +424,7 @@ export async function sessionsSection(
   }
 
   const section: Section = {
-    title: "6. Agent sessions on one project: this project against a plain SQLite server",
+    title: "5. Agent sessions on one project: this project against a plain SQLite server",
     intro: `Every kind starts from the same ${plan.sizes.map(count).join(" and ")} entries (bench/lib/corpus.ts, namespace default) and gets the same calls from the SDK client over real stdio. Sessions are spawned at the same moment; "answered" means a ranked two-word memory_query (limit 10) came back with hits. RSS is VmRSS from /proc of each session's server process, summed. Each round runs every kind once, alternating which goes first.`,
     tables: [
       {
