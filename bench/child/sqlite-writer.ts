@@ -7,36 +7,19 @@
  *   node dist/bench/child/sqlite-writer.js '{"dir":"...","id":0,"count":1000,"inflight":8}'
  */
 import path from "node:path";
-import { Queries } from "../lib/corpus.js";
+import { readyThenWait, writerArgs } from "../lib/writer-protocol.js";
 import { PEER_DB, SqliteStore } from "../peers/sqlite-store.js";
 
-interface Args {
-  dir: string;
-  id: number;
-  count: number;
-  inflight: number;
-  namespace?: string;
-  prefix?: string;
-}
-
-const args = JSON.parse(process.argv[2] ?? "{}") as Args;
+const args = writerArgs();
 const store = SqliteStore.open(path.join(args.dir, PEER_DB));
-const q = new Queries(1000, 0xabc + args.id);
-const values = Array.from({ length: args.count }, () => q.sentence());
-const namespace = args.namespace ?? "multi";
-const prefix = args.prefix ?? "";
-process.stdout.write("ready\n");
-await new Promise<void>((resolve) => {
-  process.stdin.once("data", () => resolve());
-  process.stdin.once("end", () => resolve());
-});
+await readyThenWait();
 
 const latencies: number[] = new Array(args.count);
 const t0 = performance.now();
 const startedAt = Date.now();
 for (let i = 0; i < args.count; i++) {
   const t = performance.now();
-  store.store({ key: `${prefix}writer-${args.id}/k-${i}`, value: values[i], namespace });
+  store.store({ key: args.keyOf(i), value: args.values[i], namespace: args.namespace });
   latencies[i] = performance.now() - t;
 }
 const wallMs = performance.now() - t0;

@@ -303,18 +303,8 @@ export class SqliteStore {
         rows = (namespace === null ? this.newest : this.newestNs).all({ namespace, now, limit }) as Row[];
     }
     return rows.map((r) => {
-      const e = toEntry(r);
-      return {
-        key: e.key,
-        namespace: e.namespace,
-        value: e.value,
-        type: e.type,
-        tags: e.tags,
-        score: r.score ?? 0,
-        version: e.version,
-        updatedAt: e.updatedAt,
-        ...(e.expiresAt ? { expiresAt: e.expiresAt } : {}),
-      };
+      const { id: _id, metadata: _metadata, createdAt: _createdAt, ...hit } = toEntry(r);
+      return { ...hit, score: r.score ?? 0 };
     });
   }
 

@@ -4,7 +4,8 @@
  * memory together, ranked query latency, concurrent writes, and a one-shot CLI read. Every round
  * runs each kind once, alternating which goes first, so drift on a shared machine hits both alike.
  */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { gatedChild } from "../lib/children.js";
 import { Queries } from "../lib/corpus.js";
 import { SERVER_KINDS, type ServerKind } from "../lib/kinds.js";
@@ -30,6 +31,7 @@ export interface SessionsPlan {
 }
 
 const START_TIMEOUT_MS = 600_000;
+const execFileAsync = promisify(execFile);
 
 type Better = "lower" | "higher";
 
@@ -123,26 +125,12 @@ async function lanes(total: number, inflight: number, fn: (i: number) => Promise
 }
 
 /** Spawn to exit of one command; fails unless it exits 0 and printed `expect`. */
-function oneShot(args: string[], cwd: string, expect: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t = performance.now();
-    const child = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const took = performance.now() - t;
-      if (code !== 0 || !out.includes(expect))
-        reject(new Error(`${args.join(" ")} exited ${code} without '${expect}': ${err.slice(-1000)}`));
-      else resolve(took);
-    });
-  });
+async function oneShot(args: string[], cwd: string, expect: string): Promise<number> {
+  const t = performance.now();
+  const { stdout } = await execFileAsync(process.execPath, args, { cwd, encoding: "utf8" });
+  const took = performance.now() - t;
+  if (!stdout.includes(expect)) throw new Error(`${args.join(" ")} did not print '${expect}'`);
+  return took;
 }
 
 /** Each round runs every kind once; odd rounds in reverse order. */
