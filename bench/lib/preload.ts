@@ -50,6 +50,8 @@ export class Workspace {
   ): Promise<string> {
     const dir = this.project(name, config);
     copyFileSync(await this.ourTemplate(n, namespaces), path.join(dir, "memory", DATA_FILE));
+    // A compacted store always has its (empty) journal: without it every start reports one missing.
+    writeFileSync(path.join(dir, "memory", DATA_FILE.replace(/\.json$/, ".journal")), "", { mode: 0o600 });
     return dir;
   }
 
