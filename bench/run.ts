@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only peer,scaling,claims,multi] [-- --out FILE.md]
+ * npm run bench [-- --quick] [-- --only peer,scaling,claims,multi,sessions] [-- --out FILE.md]
  *
  * Runs every section, prints each table as it is done, and writes bench/RESULTS.md plus the
  * latency chart bench/latency.svg (--quick writes bench/RESULTS.quick.md and latency.quick.svg).
@@ -17,8 +17,9 @@ import { type ClaimsPlan, claimsSection } from "./sections/claims.js";
 import { type MultiPlan, multiprocSection } from "./sections/multiproc.js";
 import { type PeerPlan, peerSection } from "./sections/peer.js";
 import { type ScalingPlan, scalingSection } from "./sections/scaling.js";
+import { type SessionsPlan, sessionsSection } from "./sections/sessions.js";
 
-const SECTIONS = ["peer", "scaling", "claims", "multi"] as const;
+const SECTIONS = ["peer", "scaling", "claims", "multi", "sessions"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -36,7 +37,7 @@ function parseArgs(argv: string[]) {
     } else if (a === "--out" || a.startsWith("--out=")) out = a.includes("=") ? a.slice(6) : argv[++i];
     else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        "usage: node dist/bench/run.js [--quick] [--only peer,scaling,claims,multi] [--out FILE.md]\n",
+        `usage: node dist/bench/run.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE.md]\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument '${a}'`);
@@ -49,6 +50,7 @@ interface Plan {
   scaling: ScalingPlan;
   claims: ClaimsPlan;
   multi: MultiPlan;
+  sessions: SessionsPlan;
 }
 
 const FULL: Plan = {
@@ -72,6 +74,17 @@ const FULL: Plan = {
     exchangeRounds: 2,
   },
   multi: { n: 10_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 500 },
+  sessions: {
+    sizes: [100_000, 1_000_000],
+    sessions: 4,
+    rounds: (n) => (n >= 1_000_000 ? 3 : 6),
+    samples: (n) => (n >= 1_000_000 ? 100 : 300),
+    detailSizes: [100_000],
+    writeRounds: 6,
+    writesPerSession: 300,
+    inflight: 8,
+    getRuns: 10,
+  },
 };
 
 const QUICK: Plan = {
@@ -88,6 +101,17 @@ const QUICK: Plan = {
     exchangeRounds: 1,
   },
   multi: { n: 1_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 100 },
+  sessions: {
+    sizes: [10_000, 100_000],
+    sessions: 4,
+    rounds: (n) => (n >= 100_000 ? 2 : 3),
+    samples: () => 100,
+    detailSizes: [100_000],
+    writeRounds: 2,
+    writesPerSession: 100,
+    inflight: 8,
+    getRuns: 3,
+  },
 };
 
 /** The disk under the benchmark's stores: what one small append + fdatasync costs. */
@@ -217,7 +241,7 @@ function targetsSection(
     (v) => `${(v / 2 ** 30).toFixed(2)} GiB`,
   );
   return {
-    title: "5. Targets",
+    title: "6. Targets",
     tables: [{ headers: ["target", "measured in this run", "status"], rows }],
     notes: [
       `For scale: one small journal append + fdatasync on this disk costs ${ms(fsyncP50)} (p50); every acknowledged store pays one (batches and concurrent writers share it).`,
@@ -254,7 +278,7 @@ async function main(): Promise<void> {
     `- Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()})`,
     `- Node ${process.version}; code at ${gitCommit()}`,
     `- Disk under the stores (${os.tmpdir()}): 300-byte append + fdatasync p50 ${ms(probe.raw.p50)}, p95 ${ms(probe.raw.p95)}; open + append + fdatasync + close (what one journal commit does) p50 ${ms(probe.full.p50)}, p95 ${ms(probe.full.p95)}`,
-    `- Rerun: \`npm run bench\` (about 10-15 minutes) or \`npm run bench -- --quick\` (under a minute).`,
+    `- Rerun: \`npm run bench\` (about 30-40 minutes on 2 busy cores, 20 of them section 5 with its 1M sessions) or \`npm run bench -- --quick\` (a few minutes).`,
     "",
   ].join("\n");
   process.stdout.write(header);
@@ -278,6 +302,7 @@ async function main(): Promise<void> {
       emit(claims.section);
     }
     if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
+    if (args.only.includes("sessions")) emit((await sessionsSection(ws, plan.sessions, log)).section);
     emit(targetsSection(peer, scaling, claims, probe.raw.p50));
   } catch (error) {
     log(`benchmark failed: ${(error as Error).stack ?? String(error)}`);

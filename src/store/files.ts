@@ -145,7 +145,12 @@ export async function writeFileAtomic(
       pendingBytes = 0;
     };
     for await (const chunk of chunks) {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk);
+      const buf =
+        typeof chunk === "string"
+          ? Buffer.from(chunk, "utf8")
+          : Buffer.isBuffer(chunk)
+            ? chunk
+            : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       pending.push(buf);
       pendingBytes += buf.length;
       // Batch small chunks into ~1 MiB writes: one syscall per entry would dominate large snapshots.

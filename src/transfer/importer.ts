@@ -307,7 +307,8 @@ async function streamImport(
             batch.push({ error: `line ${item.number}: text after the end of the entries list` });
             continue;
           }
-          if (line === "]}") {
+          // `]}`, or a snapshot's `],"sum":"…"}` (its whole-file checksum)
+          if (line === "]}" || /^\],"sum":"[0-9a-f]{8}"\}$/.test(line)) {
             closed = true;
             continue;
           }

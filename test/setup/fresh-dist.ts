@@ -17,17 +17,22 @@ function files(dir: string, ext: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
+/** The compiled trees the system tier runs: the product, and the benchmark's peers and children. */
+const TREES = ["src", "bench"];
+
 export function staleDist(root = ROOT): string[] {
   const problems: string[] = [];
-  for (const src of files(path.join(root, "src"), ".ts")) {
-    const out = path.join(root, "dist", path.relative(root, src)).replace(/\.ts$/, ".js");
-    if (!existsSync(out)) problems.push(`${path.relative(root, src)} is not compiled`);
-    else if (statSync(out).mtimeMs < statSync(src).mtimeMs)
-      problems.push(`${path.relative(root, out)} is older than ${path.relative(root, src)}`);
-  }
-  for (const out of files(path.join(root, "dist", "src"), ".js")) {
-    const src = path.join(root, path.relative(path.join(root, "dist"), out)).replace(/\.js$/, ".ts");
-    if (!existsSync(src)) problems.push(`${path.relative(root, out)} has no source any more`);
+  for (const tree of TREES) {
+    for (const src of files(path.join(root, tree), ".ts")) {
+      const out = path.join(root, "dist", path.relative(root, src)).replace(/\.ts$/, ".js");
+      if (!existsSync(out)) problems.push(`${path.relative(root, src)} is not compiled`);
+      else if (statSync(out).mtimeMs < statSync(src).mtimeMs)
+        problems.push(`${path.relative(root, out)} is older than ${path.relative(root, src)}`);
+    }
+    for (const out of files(path.join(root, "dist", tree), ".js")) {
+      const src = path.join(root, path.relative(path.join(root, "dist"), out)).replace(/\.js$/, ".ts");
+      if (!existsSync(src)) problems.push(`${path.relative(root, out)} has no source any more`);
+    }
   }
   return problems;
 }
