@@ -33,7 +33,6 @@ import { errorMessage, MemoryError } from "../../domain/errors.js";
 import { ioError } from "../../domain/io-errors.js";
 import type {
   Backend,
-  Change,
   CompactResult,
   StorageUsage,
   StoreMaintenance,
@@ -43,6 +42,7 @@ import type {
   TxView,
   WriteOptions,
 } from "../backend.js";
+import { EntryState } from "../entry-state.js";
 import {
   ensureDir,
   ensureDirSync,
@@ -117,8 +117,8 @@ export class JsonStore implements Backend {
     Pick<JsonStoreOptions, "isExpired">;
   private readonly log: (message: string) => void;
 
-  private state = new Map<string, Map<string, Entry>>();
-  private count = 0;
+  /** The entries, their revision and the observers (store/entry-state.ts). */
+  private readonly state = new EntryState();
   private generation = 0;
   private seq = 0;
   private journalOffset = 0;
@@ -129,7 +129,6 @@ export class JsonStore implements Backend {
   private lastCompaction: string | undefined;
   private problems: StoreProblem[] = [];
   private seenProblemOffsets = new Set<string>();
-  private observers: StoreObserver[] = [];
   private readonly rebuildWithoutBackup: boolean;
   private compactAtClose = true;
   private queue: Txn[] = [];
@@ -140,7 +139,6 @@ export class JsonStore implements Backend {
   private lock: HeldLock | undefined;
   private exclusiveLock: HeldLock | undefined;
   private closed = false;
-  private _revision = 0;
   /** The journal kept open between appends, and the inode it was opened on (see append). */
   private journalFd: { fd: number; ino: number } | undefined;
   /** The file system's time, which every process sharing the store agrees on (clock.ts). */
@@ -172,15 +170,15 @@ export class JsonStore implements Backend {
   }
 
   get size(): number {
-    return this.count;
+    return this.state.size;
   }
 
   get revision(): number {
-    return this._revision;
+    return this.state.revision;
   }
 
   observe(observer: StoreObserver): void {
-    this.observers.push(observer);
+    this.state.observe(observer);
   }
 
   async open(): Promise<void> {
@@ -245,19 +243,19 @@ export class JsonStore implements Backend {
   // Reading
 
   get(namespace: string, key: string): Entry | undefined {
-    return this.state.get(namespace)?.get(key);
+    return this.state.get(namespace, key);
   }
 
   namespace(namespace: string): ReadonlyMap<string, Entry> | undefined {
-    return this.state.get(namespace);
+    return this.state.namespace(namespace);
   }
 
   namespaces(): string[] {
-    return [...this.state.keys()].filter((ns) => (this.state.get(ns)?.size ?? 0) > 0).sort();
+    return this.state.namespaces();
   }
 
-  *entries(): IterableIterator<Entry> {
-    for (const byKey of this.state.values()) yield* byKey.values();
+  entries(): IterableIterator<Entry> {
+    return this.state.entries();
   }
 
   /**
@@ -334,42 +332,15 @@ export class JsonStore implements Backend {
   private applyOp(op: Op): void {
     switch (op.op) {
       case "put":
-        this.applyPut(op.entry);
+        this.state.put(op.entry);
         break;
       case "del":
-        this.applyDel(op.namespace, op.key);
+        this.state.del(op.namespace, op.key);
         break;
       case "batch":
         for (const o of op.ops) this.applyOp(o);
         break;
     }
-  }
-
-  private applyPut(entry: Entry): void {
-    let byKey = this.state.get(entry.namespace);
-    if (!byKey) {
-      byKey = new Map();
-      this.state.set(entry.namespace, byKey);
-    }
-    const previous = byKey.get(entry.key);
-    byKey.set(entry.key, entry);
-    if (!previous) this.count++;
-    this._revision++;
-    this.emit(previous ? { kind: "put", entry, previous } : { kind: "put", entry });
-  }
-
-  private applyDel(namespace: string, key: string): void {
-    const byKey = this.state.get(namespace);
-    const entry = byKey?.get(key);
-    if (!byKey || !entry) return;
-    byKey.delete(key);
-    this.count--;
-    this._revision++;
-    this.emit({ kind: "del", entry });
-  }
-
-  private emit(change: Change): void {
-    for (const o of this.observers) o.applied(change);
   }
 
   /**
@@ -435,32 +406,13 @@ export class JsonStore implements Backend {
 
   /** Makes `snapshot` the state (plus what it says it did not fold of the previous journal). */
   private install(snapshot: Snapshot, id: string, initial: boolean, bytes = this.snapshotBytes): void {
-    const next = new Map<string, Map<string, Entry>>();
-    let count = 0;
-    for (const entry of snapshot.entries) {
-      let byKey = next.get(entry.namespace);
-      if (!byKey) {
-        byKey = new Map();
-        next.set(entry.namespace, byKey);
-      }
-      if (!byKey.has(entry.key)) count++;
-      byKey.set(entry.key, entry);
-    }
-    const old = this.state;
-    this.state = next;
-    this.count = count;
     this.generation = snapshot.generation;
     this.seq = 0;
     this.snapshotId = id;
     this.snapshotBytes = bytes;
     this.journalOffset = 0;
     this.journalRecords = 0;
-    this._revision++;
-    if (initial) {
-      for (const o of this.observers) o.reset();
-    } else {
-      this.emitDiff(old);
-    }
+    this.state.load(snapshot.entries, initial ? "reset" : "diff");
     if (snapshot.folded) this.carryForward(snapshot.folded);
   }
 
@@ -528,28 +480,6 @@ export class JsonStore implements Backend {
   private snapshotIdOrPath(): string {
     const st = statOrUndefined(this.dataPath);
     return st ? `${st.ino}:${st.size}` : this.dataPath;
-  }
-
-  private emitDiff(old: Map<string, Map<string, Entry>>): void {
-    for (const [ns, byKey] of this.state) {
-      const before = old.get(ns);
-      for (const [key, entry] of byKey) {
-        const prev = before?.get(key);
-        if (
-          prev &&
-          prev.id === entry.id &&
-          prev.version === entry.version &&
-          prev.updatedAt === entry.updatedAt
-        ) {
-          continue;
-        }
-        this.emit(prev ? { kind: "put", entry, previous: prev } : { kind: "put", entry });
-      }
-    }
-    for (const [ns, byKey] of old) {
-      const now = this.state.get(ns);
-      for (const [key, entry] of byKey) if (!now?.has(key)) this.emit({ kind: "del", entry });
-    }
   }
 
   private journalHasLaterGenerations(): boolean {
@@ -876,7 +806,7 @@ export class JsonStore implements Backend {
       await fsyncDir(this.backupDir);
     }
 
-    for (const e of dropped) this.applyDel(e.namespace, e.key);
+    for (const e of dropped) this.state.del(e.namespace, e.key);
     this.generation = nextGen;
     this.seq = 0;
     this.journalOffset = 0;
@@ -886,7 +816,7 @@ export class JsonStore implements Backend {
     this.snapshotId = snap ? statId(snap) : "none";
     this.snapshotBytes = bytes;
     this.lastCompaction = new Date().toISOString();
-    this._revision++;
+    this.state.bump();
 
     const prune = () => pruneBackups(this.layout, this.opts.backupsKept);
     if (this.opts.concurrentBackups) {
@@ -1064,12 +994,12 @@ export class JsonStore implements Backend {
   status(): StoreStatus {
     return {
       generation: this.generation,
-      entries: this.count,
+      entries: this.state.size,
       journalBytes: this.journalOffset,
       journalRecords: this.journalRecords,
       snapshotBytes: this.snapshotBytes,
       ...(this.lastCompaction ? { lastCompaction: this.lastCompaction } : {}),
-      revision: this._revision,
+      revision: this.state.revision,
       problems: [...this.problems],
     };
   }

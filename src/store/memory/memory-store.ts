@@ -10,15 +10,8 @@
  */
 import type { Entry } from "../../domain/entry.js";
 import { MemoryError } from "../../domain/errors.js";
-import type {
-  Backend,
-  Change,
-  CompactResult,
-  StoreObserver,
-  StoreStatus,
-  TxView,
-  WriteOptions,
-} from "../backend.js";
+import type { Backend, CompactResult, StoreObserver, StoreStatus, TxView, WriteOptions } from "../backend.js";
+import { EntryState } from "../entry-state.js";
 
 type Op = { op: "put"; entry: Entry } | { op: "del"; namespace: string; key: string };
 
@@ -45,12 +38,9 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Backend {
   readonly space: MemorySpace;
   private readonly options: MemoryStoreOptions;
-  private state = new Map<string, Map<string, Entry>>();
-  private count = 0;
-  private _revision = 0;
+  private readonly state = new EntryState();
   /** Commits of the space applied here so far. */
   private applied = 0;
-  private observers: StoreObserver[] = [];
   private opened = false;
   private closed = false;
 
@@ -61,16 +51,11 @@ export class MemoryStore implements Backend {
 
   async open(): Promise<void> {
     this.opened = true;
-    this.state = new Map();
-    this.count = 0;
-    this.applied = 0;
     // Loaded quietly, then announced once, as the JSON store does on its first load.
-    const observers = this.observers;
-    this.observers = [];
-    this.catchUp();
-    this.observers = observers;
-    this._revision++;
-    for (const o of this.observers) o.reset();
+    const loaded = new EntryState();
+    for (const commit of this.space.log) applyCommit(loaded, commit);
+    this.applied = this.space.log.length;
+    this.state.load(loaded.entries(), "reset");
   }
 
   now(): number {
@@ -82,27 +67,27 @@ export class MemoryStore implements Backend {
   }
 
   get(namespace: string, key: string): Entry | undefined {
-    return this.state.get(namespace)?.get(key);
+    return this.state.get(namespace, key);
   }
 
   namespace(namespace: string): ReadonlyMap<string, Entry> | undefined {
-    return this.state.get(namespace);
+    return this.state.namespace(namespace);
   }
 
   namespaces(): string[] {
-    return [...this.state.keys()].filter((ns) => (this.state.get(ns)?.size ?? 0) > 0).sort();
+    return this.state.namespaces();
   }
 
-  *entries(): IterableIterator<Entry> {
-    for (const byKey of this.state.values()) yield* byKey.values();
+  entries(): IterableIterator<Entry> {
+    return this.state.entries();
   }
 
   get size(): number {
-    return this.count;
+    return this.state.size;
   }
 
   get revision(): number {
-    return this._revision;
+    return this.state.revision;
   }
 
   async write<R>(fn: (tx: TxView) => R, _options: WriteOptions = {}): Promise<R> {
@@ -141,23 +126,23 @@ export class MemoryStore implements Backend {
       this.commit({ ops: dropped.map((e) => ({ op: "del", namespace: e.namespace, key: e.key })) });
     }
     this.space.generation++;
-    return { generation: this.space.generation, entries: this.count, dropped: dropped.length, bytes: 0 };
+    return { generation: this.space.generation, entries: this.state.size, dropped: dropped.length, bytes: 0 };
   }
 
   status(): StoreStatus {
     return {
       generation: this.space.generation,
-      entries: this.count,
+      entries: this.state.size,
       journalBytes: 0,
       journalRecords: this.space.log.length,
       snapshotBytes: 0,
-      revision: this._revision,
+      revision: this.state.revision,
       problems: [],
     };
   }
 
   observe(observer: StoreObserver): void {
-    this.observers.push(observer);
+    this.state.observe(observer);
   }
 
   async close(): Promise<void> {
@@ -173,39 +158,15 @@ export class MemoryStore implements Backend {
   private catchUp(): void {
     const log = this.space.log;
     while (this.applied < log.length) {
-      const commit = log[this.applied++] as Commit;
-      for (const op of commit.ops) {
-        if (op.op === "put") this.applyPut(op.entry);
-        else this.applyDel(op.namespace, op.key);
-      }
+      applyCommit(this.state, log[this.applied++] as Commit);
     }
   }
+}
 
-  private applyPut(entry: Entry): void {
-    let byKey = this.state.get(entry.namespace);
-    if (!byKey) {
-      byKey = new Map();
-      this.state.set(entry.namespace, byKey);
-    }
-    const previous = byKey.get(entry.key);
-    byKey.set(entry.key, entry);
-    if (!previous) this.count++;
-    this._revision++;
-    this.emit(previous ? { kind: "put", entry, previous } : { kind: "put", entry });
-  }
-
-  private applyDel(namespace: string, key: string): void {
-    const byKey = this.state.get(namespace);
-    const entry = byKey?.get(key);
-    if (!byKey || !entry) return;
-    byKey.delete(key);
-    this.count--;
-    this._revision++;
-    this.emit({ kind: "del", entry });
-  }
-
-  private emit(change: Change): void {
-    for (const o of this.observers) o.applied(change);
+function applyCommit(state: EntryState, commit: Commit): void {
+  for (const op of commit.ops) {
+    if (op.op === "put") state.put(op.entry);
+    else state.del(op.namespace, op.key);
   }
 }
 
