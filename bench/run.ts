@@ -254,10 +254,10 @@ async function main(): Promise<void> {
   const plan = args.quick ? QUICK : FULL;
   const benchDir = path.join(ROOT, "bench");
   const outMd = args.out ?? path.join(benchDir, args.quick ? "RESULTS.quick.md" : "RESULTS.md");
-  const outSvg = outMd.replace(
-    /RESULTS(\.quick)?\.md$/,
-    (_m, q: string | undefined) => `latency${q ?? ""}.svg`,
-  );
+  // The chart goes beside the tables: latency[.quick].svg for the default names, FILE.svg for --out FILE.md.
+  const outSvg = /RESULTS(\.quick)?\.md$/.test(outMd)
+    ? outMd.replace(/RESULTS(\.quick)?\.md$/, (_m, q: string | undefined) => `latency${q ?? ""}.svg`)
+    : `${outMd.replace(/\.md$/, "")}.svg`;
   const started = performance.now();
   const log = (m: string) =>
     process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
