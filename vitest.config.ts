@@ -19,6 +19,10 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Vitest's default is one worker per core minus one: a single worker on a 2-core CI machine.
+    // System tests spend most of their time waiting on the processes they start, so two files
+    // at a time keep both cores busy without any test depending on speed.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,

@@ -67,7 +67,7 @@ describe("export through an alias of the store directory", () => {
     await refused(s, ".store/sessions/x.json");
     kill(s);
     expect(await countIn(dir)).toBe(WRITES);
-  }, 60_000);
+  });
 
   it("onto the snapshot after a compaction: refused, and the store opens for every process", async () => {
     const dir = aliasedStore();
@@ -78,7 +78,7 @@ describe("export through an alias of the store directory", () => {
     await refused(s, ".store/claude-flow-data.json");
     kill(s);
     expect(await countIn(dir)).toBe(WRITES);
-  }, 60_000);
+  });
 });
 
 describe("a project opened through a symlinked path", () => {
@@ -95,7 +95,7 @@ describe("a project opened through a symlinked path", () => {
     await refused(s, "memory/.claude-flow-data.journal.123.0badf00d.tmp");
     kill(s);
     expect(await countIn(real)).toBe(WRITES);
-  }, 60_000);
+  });
 });
 
 describe("other ways to name a store file or the config", () => {
@@ -120,5 +120,5 @@ describe("other ways to name a store file or the config", () => {
     await ok(s.client, "export", { path: "memory/exports/all.jsonl", format: "jsonl" });
     kill(s);
     expect(await countIn(dir)).toBe(WRITES);
-  }, 60_000);
+  });
 });

@@ -78,5 +78,5 @@ describe("crash safety", () => {
     const snap = JSON.parse(readFileSync(path.join(dir, "memory", "claude-flow-data.json"), "utf8"));
     expect(snap.entries.length).toBeGreaterThanOrEqual(acked.size);
     expect(readdirSync(path.join(dir, "memory")).filter((f) => f.includes(".lock"))).toEqual([]);
-  }, 90_000);
+  });
 });

@@ -71,7 +71,7 @@ describe("import of something that is not a regular file", () => {
     if (r instanceof Error) throw r;
     expect(r.isError, textOf(r)).toBe(true);
     expect(textOf(r)).toMatch(/'pipe' is a FIFO, not a regular file.*\[INVALID_INPUT\]/);
-  }, 60_000);
+  });
 
   it("a socket is refused, and so is a backup folder whose manifest is a FIFO", async () => {
     const { dir, s } = await project();
@@ -91,7 +91,7 @@ describe("import of something that is not a regular file", () => {
     if (r instanceof Error) throw r;
     expect(r.isError, textOf(r)).toBe(true);
     expect(textOf(r)).toMatch(/manifest\.json' is a FIFO, not a regular file/);
-  }, 60_000);
+  });
 });
 
 describe("fields an imported record brings", () => {
@@ -137,5 +137,5 @@ describe("fields an imported record brings", () => {
     expect(next.isError).toBe(true);
     expect(textOf(next)).toMatch(/version 9007199254740991.*delete it.*\[LIMIT_EXCEEDED\]/);
     expect((await get("max")).entry?.version).toBe(Number.MAX_SAFE_INTEGER);
-  }, 60_000);
+  });
 });

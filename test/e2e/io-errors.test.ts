@@ -75,7 +75,7 @@ describe("a store on a read-only file system", () => {
     const after = await serve(dir);
     const all = await ok<{ results: unknown[] }>(after.client, "memory_query", { keyPrefix: "k" });
     expect(all.results).toHaveLength(3);
-  }, 60_000);
+  });
 });
 
 describe("folders this process may not write", () => {
@@ -100,5 +100,5 @@ describe("folders this process may not write", () => {
     );
     const got = await ok<{ found: boolean }>(s.client, "memory_get", { key: "k1" });
     expect(got.found).toBe(true);
-  }, 60_000);
+  });
 });

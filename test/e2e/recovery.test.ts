@@ -55,7 +55,7 @@ describe("corrupt snapshot", () => {
     expect(aside).toHaveLength(1);
     expect(readFileSync(path.join(dir, "memory", "corrupt", aside[0] as string), "utf8")).toBe(broken);
     expect(JSON.parse(readFileSync(data, "utf8")).entries).toHaveLength(3);
-  }, 30_000);
+  });
 
   it("with backupsKept 0, is still rebuilt from the newest archived journal, which is always kept", async () => {
     const dir = tempProject({ memory: { store: { backupsKept: 0 } } });
@@ -72,7 +72,7 @@ describe("corrupt snapshot", () => {
     } finally {
       await s.close();
     }
-  }, 30_000);
+  });
 
   it("without any backup, refuses to start and changes no file", async () => {
     const dir = tempProject({ memory: { store: { backupsKept: 0 } } });
@@ -88,5 +88,5 @@ describe("corrupt snapshot", () => {
     expect(readFileSync(data, "utf8")).toBe("garbage");
     expect(statSync(data).mtimeMs).toBe(before);
     expect(existsSync(path.join(dir, "memory", "corrupt"))).toBe(false);
-  }, 30_000);
+  });
 });

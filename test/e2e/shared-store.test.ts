@@ -73,5 +73,5 @@ describe("one memory directory shared by two projects with different retention",
     const r = await cli(long, ["batch-cleanup", "strict.json", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).removed).toBe(1);
-  }, 60_000);
+  });
 });

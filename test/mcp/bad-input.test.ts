@@ -95,14 +95,14 @@ describe("bad input", () => {
     const r = await call(s.client, "memory_store", { key: "huge", value: "x".repeat(20 * 1024 * 1024) });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/value is \d+ bytes; the limit is 1048576 \(memory\.limits\.maxValueBytes\)/);
-  }, 60_000);
+  });
 
   it("an oversized batch is refused as a whole", async () => {
     const entries = Array.from({ length: 100_001 }, (_, i) => ({ key: `k${i}`, value: i }));
     const r = await call(s.client, "batch_store", { entries });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/more than 100000 items: split the batch/);
-  }, 60_000);
+  });
 
   it("one out-of-range ttl in a batch is that entry's error; the valid entries of its chunk are stored", async () => {
     const out = await ok<{ stored: number; errors: Array<{ index: number; key?: string; message: string }> }>(

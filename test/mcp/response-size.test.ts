@@ -20,7 +20,7 @@ beforeAll(async () => {
       namespace: "blobs",
     });
   }
-}, 60_000);
+});
 
 afterAll(async () => {
   await s.close();
@@ -48,7 +48,7 @@ describe("response size", () => {
     } while (cursor);
     expect(pages).toBeGreaterThan(2);
     expect(keys).toEqual(Array.from({ length: COUNT }, (_, i) => `blob/${String(i).padStart(2, "0")}`));
-  }, 60_000);
+  });
 
   it("ranked text search pages the same way", async () => {
     const keys = new Set<string>();
@@ -66,7 +66,7 @@ describe("response size", () => {
       cursor = page.nextCursor;
     } while (cursor);
     expect(keys.size).toBe(COUNT);
-  }, 60_000);
+  });
 
   it("parallel_query shares one budget, and each search's cursor continues in memory_query", async () => {
     const r = await ok<{
@@ -88,5 +88,5 @@ describe("response size", () => {
       cursor = page.nextCursor;
     }
     expect(seen.size).toBe(COUNT);
-  }, 60_000);
+  });
 });

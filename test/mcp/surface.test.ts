@@ -268,7 +268,7 @@ describe("import", () => {
     } finally {
       removeProject(other);
     }
-  }, 30_000);
+  });
 
   it("imports the official memory server's knowledge graph, written by that server itself", async () => {
     const graphFile = path.join(dir, "graph", "memory.jsonl");
@@ -323,7 +323,7 @@ describe("import", () => {
       namespace: "graph",
     });
     expect(q.results[0]?.key).toBe("entity/Alice");
-  }, 30_000);
+  });
 
   it("refuses paths outside the project, including through a symlink, and missing files", async () => {
     const outside = mkdtempSync(path.join(tmpdir(), "memory-bank-outside-"));
@@ -419,7 +419,7 @@ describe("memory_cleanup and retention", () => {
       includeExpired: true,
     });
     expect(withExpired.results).toHaveLength(0);
-  }, 20_000);
+  });
 
   it("rejects an unknown namespace by name", async () => {
     const r = await call(s.client, "memory_cleanup", { namespaces: ["no-such-ns"] });

@@ -180,7 +180,7 @@ describe("batch_store", () => {
       namespace: "tasks",
     });
     expect(q.results.map((x) => x.key).sort()).toEqual(["t1", "t3"]);
-  }, 20_000);
+  });
 });
 
 describe("parallel_query", () => {

@@ -109,7 +109,7 @@ describe("CLI verbs under hostile arguments", () => {
     const queue = [...all];
     const worker = async () => {
       for (let args = queue.shift(); args; args = queue.shift()) {
-        const r = await run(process.execPath, [CLI, ...args, "--json"], { cwd: dir, timeout: 60_000 }).then(
+        const r = await run(process.execPath, [CLI, ...args, "--json"], { cwd: dir, timeout: 110_000 }).then(
           (x) => ({ code: 0, stderr: x.stderr }),
           (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? "" }),
         );

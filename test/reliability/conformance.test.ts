@@ -20,7 +20,7 @@ afterAll(() => removeProject(dir));
 async function inspector(...args: string[]): Promise<Record<string, unknown>> {
   const { stdout } = await run(INSPECTOR, ["--cli", process.execPath, CLI, "serve", ...args], {
     cwd: dir,
-    timeout: 60_000,
+    timeout: 110_000,
     maxBuffer: 16 * 1024 * 1024,
   });
   return JSON.parse(stdout) as Record<string, unknown>;
@@ -37,7 +37,7 @@ describe("MCP inspector CLI", () => {
       expect(t.inputSchema, t.name).toMatchObject({ type: "object" });
       expect(t.outputSchema, t.name).toMatchObject({ type: "object" });
     }
-  }, 60_000);
+  });
 
   it("calls tools: a store from one inspector session is found by the next", async () => {
     const stored = await inspector(
@@ -78,5 +78,5 @@ describe("MCP inspector CLI", () => {
       "namespace=../outside",
     ).catch((e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ""}${e.stderr ?? ""}`);
     expect(JSON.stringify(bad)).toMatch(/namespace '..\/outside' is invalid/);
-  }, 60_000);
+  });
 });

@@ -55,7 +55,7 @@ describe("damaged files, seen through a server", () => {
     } finally {
       await s.close();
     }
-  }, 30_000);
+  });
 
   it("a garbage snapshot is rebuilt from the archived journals, and reported", async () => {
     const dir = tempProject();
@@ -74,7 +74,7 @@ describe("damaged files, seen through a server", () => {
     } finally {
       await s.close();
     }
-  }, 30_000);
+  });
 
   it("a garbage snapshot with no backup: the server refuses to start, says why, and changes no byte", async () => {
     const dir = tempProject();
@@ -96,5 +96,5 @@ describe("damaged files, seen through a server", () => {
     );
     expect(error, stderr).toBeDefined();
     expect(inventory(path.join(dir, "memory"))).toEqual(before);
-  }, 30_000);
+  });
 });

@@ -270,7 +270,7 @@ describe("a lock left by a dead process", () => {
     } finally {
       await s.close();
     }
-  }, 30_000);
+  });
 
   it("whose holder cannot be checked (another host): taken over once older than memory.store.lockStaleMs", async () => {
     const dir = tempProject(smallStoreConfig());
@@ -294,5 +294,5 @@ describe("a lock left by a dead process", () => {
     } finally {
       await s.close();
     }
-  }, 30_000);
+  });
 });

@@ -221,7 +221,7 @@ describe("random and adversarial arguments to every tool", () => {
         expectAnswered(await call(s.client, "memory_query", { query: q, mode }), `${mode} ${q}`);
       }
     }
-  }, 60_000);
+  });
 });
 
 describe("limits", () => {
@@ -240,7 +240,7 @@ describe("limits", () => {
     });
     expect(tooBig.isError).toBe(true);
     expect(textOf(tooBig)).toMatch(/LIMIT_EXCEEDED/);
-  }, 60_000);
+  });
 
   it("a 100,000-entry batch is stored whole; 100,001 entries are refused with a message", async () => {
     const n = 100_000;
@@ -352,7 +352,7 @@ describe("raw protocol lines", () => {
     } finally {
       raw.kill();
     }
-  }, 60_000);
+  });
 });
 
 describe("the store after all of it", () => {
@@ -370,5 +370,5 @@ describe("the store after all of it", () => {
     process.stderr.write(
       `hostile seed ${SEED}: ${tried} hostile inputs over ${toolNames.length} tools, 0 crashes\n`,
     );
-  }, 60_000);
+  });
 });

@@ -87,7 +87,7 @@ describe("a snapshot damaged but still valid JSON", () => {
       // The damaged bytes are kept, not destroyed.
       const kept = readdirSync(path.join(dir, "memory", "corrupt"));
       expect(kept.length).toBeGreaterThan(0);
-    }, 60_000);
+    });
   }
 
   it("with no backups to restore from: the damaged entry is set aside and reported, every other one served", async () => {
@@ -117,5 +117,5 @@ describe("a snapshot damaged but still valid JSON", () => {
     // The repair verb does not fail on it either.
     const repair = await cli(dir, ["index-validate", "--repair"]);
     expect(repair.code, repair.stderr + repair.stdout).toBe(0);
-  }, 60_000);
+  });
 });

@@ -82,7 +82,7 @@ describe("a message over memory.transport.maxMessageBytes", () => {
     } finally {
       await s.close();
     }
-  }, 30_000);
+  });
 });
 
 describe("a client that stops reading", () => {
@@ -182,5 +182,5 @@ describe("the MCP lifecycle", () => {
     } finally {
       raw.kill();
     }
-  }, 30_000);
+  });
 });

@@ -19,8 +19,6 @@ afterEach(async () => {
 
 const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
 const N = 20_000;
-/** Building and rebuilding 20k entries takes seconds on a busy 2-core machine: beyond vitest's 5 s default. */
-const SLOW = { timeout: 60_000 };
 
 async function open(dir: string): Promise<MemoryBank> {
   const bank = await MemoryBank.open(loadConfig({ cwd: dir, env: {} }), { log: () => {} });
@@ -57,7 +55,7 @@ function keysOf(bank: MemoryBank, q: QueryInput) {
   return bank.querySync(q).results.map((r) => [r.key, r.score]);
 }
 
-describe("start-up with a background index build", SLOW, () => {
+describe("start-up with a background index build", () => {
   it("answers key lookups at once, applies writes made during the build, and ranks like a fresh index", async () => {
     const dir = await project();
     const bank = await open(dir);

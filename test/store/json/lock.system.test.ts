@@ -59,7 +59,7 @@ describe("the store lock", () => {
       process.kill(child.pid as number, "SIGCONT");
       child.kill("SIGKILL");
     }
-  }, 30_000);
+  });
 
   it("a holder killed on this machine: its lock is taken over at once", async () => {
     const file = dataFile();
@@ -71,7 +71,7 @@ describe("the store lock", () => {
     expect(Date.now() - started).toBeLessThan(30_000); // not after staleMs: at once
     expect(lock.stillHeld()).toBe(true);
     await lock.release();
-  }, 30_000);
+  });
 
   it("a lock naming a live pid that belongs to a later process (pid reused) is taken over", async () => {
     const file = dataFile();
