@@ -417,12 +417,12 @@ function renderEditor(
   panel.replaceChildren(
     h("h2", { id: "entry-key" }, `Edit ${e.key}`),
     h("div", { id: "entry-notice" }),
+    status,
     h("label", {}, "Value (JSON; anything else is stored as text)", value),
     h("label", {}, "Tags (comma-separated)", tags),
     h("label", {}, "Type", type),
     h("label", {}, "Metadata (JSON object)", metadata),
     h("div", { class: "actions" }, save, cancel),
-    status,
   );
   value.focus();
 }
