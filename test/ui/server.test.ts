@@ -56,8 +56,8 @@ afterEach(async () => {
   running = [];
 });
 
-async function start(): Promise<RunningUi> {
-  const ui = await startUi(loadConfig({ cwd: project(), env: {} }), { log: () => {} });
+async function start(config?: unknown): Promise<RunningUi> {
+  const ui = await startUi(loadConfig({ cwd: project(config), env: {} }), { log: () => {} });
   running.push(ui);
   return ui;
 }
@@ -201,6 +201,17 @@ describe("the page's routes onto the operations", () => {
     expect(kept.output.entry.value).toBe(2);
     const unknown = await op(ui, cookie, "memory_cleanup", {});
     expect(unknown.status).toBe(404);
+  });
+
+  it("refuses a request larger than memory.transport.maxMessageBytes (413) and stores nothing", async () => {
+    const ui = await start({ memory: { transport: { maxMessageBytes: 1024 * 1024 } } });
+    const cookie = await signIn(ui);
+    const big = await op(ui, cookie, "memory_store", { key: "big", value: "x".repeat(1024 * 1024 + 10) });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({ code: "LIMIT_EXCEEDED" });
+    expect(JSON.parse(big.body).error).toMatch(/maxMessageBytes/);
+    const got = JSON.parse((await op(ui, cookie, "memory_get", { key: "big" })).body);
+    expect(got.output.found).toBe(false);
   });
 
   it("exports to a file it then hands back, and imports an uploaded file", async () => {
