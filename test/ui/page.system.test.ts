@@ -45,7 +45,8 @@ beforeAll(async () => {
   const first = await page.goto(ui.url);
   expect(first?.status()).toBe(200);
   await page.waitForSelector("body[data-ready=true]", WAIT);
-});
+  // A fresh machine first installs Chromium (apt-get update and install: minutes, not seconds).
+}, 900_000);
 
 afterAll(async () => {
   await browser?.close();
