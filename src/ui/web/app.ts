@@ -266,6 +266,8 @@ function renderResults(q: Record<string, unknown>): void {
 let selected: { namespace: string; key: string } | undefined;
 let shown: Entry | undefined;
 let editing = false;
+/** Counts openEntry calls, so only the latest one's answer is shown. */
+let opening = 0;
 
 async function openEntry(namespace: string, key: string): Promise<void> {
   selected = { namespace, key };
@@ -274,8 +276,11 @@ async function openEntry(namespace: string, key: string): Promise<void> {
     const me = (b as HTMLElement).dataset.key === key && (b as HTMLElement).dataset.ns === namespace;
     b.setAttribute("aria-current", String(me));
   }
+  const asked = ++opening;
   try {
     const out = await call<GetOutput>("memory_get", { namespace, key });
+    // Closed, or another entry opened, while this one was on its way: it is not wanted any more.
+    if (asked !== opening || selected?.namespace !== namespace || selected.key !== key) return;
     renderEntry(out);
   } catch (error) {
     $("entry").replaceChildren(h("p", { class: "error" }, failure(error)));
@@ -284,6 +289,7 @@ async function openEntry(namespace: string, key: string): Promise<void> {
 }
 
 function closeEntry(): void {
+  opening++;
   selected = undefined;
   shown = undefined;
   editing = false;
@@ -671,15 +677,31 @@ function drawSize(): void {
 // The live feed
 
 let refreshTimer: number | undefined;
+let lastRefresh = 0;
+const touchedSince = new Set<string>();
+let resetSince = false;
+/**
+ * At most one refresh a second however fast other processes write: on a large store each one
+ * re-reads the namespace counts and the page shown, and the page must not keep the server busy.
+ */
+const REFRESH_EVERY_MS = 1000;
 
 function scheduleRefresh(touched: Set<string>, all: boolean): void {
-  clearTimeout(refreshTimer);
+  for (const ns of touched) touchedSince.add(ns);
+  resetSince ||= all;
+  if (refreshTimer !== undefined) return;
+  const wait = Math.max(200, lastRefresh + REFRESH_EVERY_MS - Date.now());
   refreshTimer = window.setTimeout(() => {
-    void loadNamespaces();
+    refreshTimer = undefined;
+    lastRefresh = Date.now();
     const ns = select("ns-filter").value;
-    if (view === "browse" && (all || ns === "" || touched.has(ns))) void search(false);
+    const affected = resetSince || ns === "" || touchedSince.has(ns);
+    touchedSince.clear();
+    resetSince = false;
+    void loadNamespaces();
+    if (view === "browse" && affected) void search(false);
     if (view === "charts") void loadCharts();
-  }, 300);
+  }, wait);
 }
 
 function onChanges(batch: ChangeBatch): void {
