@@ -121,3 +121,39 @@ export function withoutPermissionOverride(): string[] {
   run("setpriv", ["--version"]);
   return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"];
 }
+
+const CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium"];
+
+/**
+ * The Chromium the browser tests drive (playwright-core brings no browser of its own): the one in
+ * MEMORY_BANK_CHROMIUM, else Debian's, installed with apt-get when missing. No browser is a
+ * failure that says why, never a skipped test.
+ */
+export function chromiumPath(): string {
+  const wanted = process.env.MEMORY_BANK_CHROMIUM;
+  if (wanted) {
+    if (!existsSync(wanted)) throw new Error(`MEMORY_BANK_CHROMIUM is ${wanted}, which does not exist`);
+    return wanted;
+  }
+  let found = CHROMIUM_PATHS.find((p) => existsSync(p));
+  if (!found) {
+    try {
+      aptInstall("chromium");
+    } catch (error) {
+      throw new Error(
+        `the browser tests need Chromium and none was found at ${CHROMIUM_PATHS.join(", ")}; installing the Debian package 'chromium' failed: ${(error as Error).message.trim()}. Install it (apt-get install chromium) or set MEMORY_BANK_CHROMIUM to a Chromium binary`,
+      );
+    }
+    found = CHROMIUM_PATHS.find((p) => existsSync(p));
+  }
+  if (!found)
+    throw new Error(
+      `the Debian package 'chromium' is installed but no binary is at ${CHROMIUM_PATHS.join(", ")}`,
+    );
+  return found;
+}
+
+/** Chromium's flags for a test run: root has no user namespace sandbox to give it. */
+export function chromiumArgs(): string[] {
+  return isRoot() ? ["--no-sandbox"] : [];
+}

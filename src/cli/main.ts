@@ -1,5 +1,5 @@
 /**
- * The `memory-bank` command: `serve` runs the MCP server on stdio; every other verb (verbs/) is a
+ * The `memory-bank` command: `serve` runs the MCP server on stdio, `ui` the web page; every other verb (verbs/) is a
  * thin mapping of arguments and flags onto one operation, run through the shared invoke path by
  * a process that shares the store with the servers. Exit codes: 0 success, 1 error (one line on
  * stderr), 2 bad usage.
@@ -27,6 +27,7 @@ import query from "./verbs/query.js";
 import serve from "./verbs/serve.js";
 import stats from "./verbs/stats.js";
 import store from "./verbs/store.js";
+import ui from "./verbs/ui.js";
 
 /** Every verb, in the order --help lists them. */
 export const verbs: AnyVerb[] = [
@@ -48,6 +49,7 @@ export const verbs: AnyVerb[] = [
   debug,
   analyze,
   init,
+  ui,
 ];
 
 export function buildCli(): Command {

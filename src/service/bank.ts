@@ -50,6 +50,15 @@ export interface MemoryBankOptions {
   overrides?: ConfigOverrides;
 }
 
+/** One applied change, as the change feed tells it (no values: a listener reads what it needs). */
+export type ChangeNote =
+  | { kind: "put"; namespace: string; key: string; version: number }
+  | { kind: "del"; namespace: string; key: string }
+  /** The whole state was replaced (recovery): everything may have changed. */
+  | { kind: "reset" };
+
+export type ChangeListener = (change: ChangeNote) => void;
+
 export class MemoryBank {
   readonly config: MemoryConfig;
   readonly projectDir: string;
@@ -69,6 +78,7 @@ export class MemoryBank {
   /** Embeddings (memory.embeddings.enabled): semantic mode, fused into hybrid. */
   private semantic: SemanticIndex | undefined;
   private readonly log: (message: string) => void;
+  private readonly changeListeners = new Set<ChangeListener>();
 
   private constructor(loaded: LoadedConfig, options: MemoryBankOptions) {
     this.config = withOverrides(loaded.memory, options.overrides);
@@ -120,11 +130,19 @@ export class MemoryBank {
       applied: (change) => {
         bank.semantic?.changed(change.kind, change.entry.namespace, change.entry.key);
         bank.index.applied(change);
+        if (bank.changeListeners.size === 0) return;
+        const e = change.entry;
+        const note: ChangeNote =
+          change.kind === "put"
+            ? { kind: "put", namespace: e.namespace, key: e.key, version: e.version }
+            : { kind: "del", namespace: e.namespace, key: e.key };
+        for (const l of bank.changeListeners) l(note);
       },
       // The first load builds the index below (in parallel); later resets come from recovery.
       reset: () => {
         bank.index.reset();
         bank.semantic?.reset(bank.store.entries());
+        for (const l of bank.changeListeners) l({ kind: "reset" });
       },
     });
     await bank.store.open();
@@ -194,6 +212,17 @@ export class MemoryBank {
     options: { preserve?: boolean } = {},
   ): Promise<BatchStoreOutput> {
     return batchStore(this.writes, input, progress, options);
+  }
+
+  /**
+   * Calls `listener` for every change applied to this process's view of the store, its own writes
+   * and those of other processes alike; another process's writes are applied when the store is
+   * next read (`read()` follows them), so a door that wants them promptly reads on a timer.
+   * Returns the function that stops the calls.
+   */
+  onChange(listener: ChangeListener): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   // ---------------------------------------------------------------------------------------------

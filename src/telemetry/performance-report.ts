@@ -67,3 +67,53 @@ export function performanceReport(sessions: readonly ListedSession[]): Performan
     operations,
   };
 }
+
+export const TimelinePointSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  calls: z.number().int(),
+  errors: z.number().int(),
+  meanMs: z.number(),
+  p50Ms: z.number(),
+  p95Ms: z.number(),
+  callsPerSec: z.number().describe("calls counted in this interval per second of it"),
+});
+export type TimelinePoint = z.infer<typeof TimelinePointSchema>;
+
+/**
+ * Latency and throughput over time, in `buckets` equal intervals from the oldest record's start
+ * to `now`. A record holds totals, not a history: each process's calls are counted in the
+ * interval of its last heartbeat, so a short CLI run lands where it ran and a long-running
+ * server where it last reported (its calls then look later and burstier than they were).
+ */
+export function performanceTimeline(
+  sessions: readonly ListedSession[],
+  now: number,
+  buckets: number,
+): TimelinePoint[] {
+  const starts = sessions.map((s) => Date.parse(s.record.startedAt)).filter(Number.isFinite);
+  if (starts.length === 0 || buckets < 1) return [];
+  const first = Math.min(...starts);
+  const span = Math.max(1000, now - first);
+  const width = span / buckets;
+  const stats = Array.from({ length: buckets }, () => emptyOpStats());
+  const slot = (t: number) => Math.min(buckets - 1, Math.max(0, Math.floor((t - first) / width)));
+  for (const { record } of sessions) {
+    const seen = Date.parse(record.lastSeen);
+    if (!Number.isFinite(seen)) continue;
+    let merged = emptyOpStats();
+    for (const op of Object.values(record.ops)) merged = mergeOpStats(merged, op);
+    stats[slot(seen)] = mergeOpStats(stats[slot(seen)] ?? emptyOpStats(), merged);
+  }
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return stats.map((s, i) => ({
+    from: new Date(first + i * width).toISOString(),
+    to: new Date(first + (i + 1) * width).toISOString(),
+    calls: s.count,
+    errors: s.errors,
+    meanMs: round(s.count ? s.totalMs / s.count : 0),
+    p50Ms: round(percentile(s, 0.5)),
+    p95Ms: round(percentile(s, 0.95)),
+    callsPerSec: round((s.count * 1000) / width),
+  }));
+}

@@ -3,17 +3,36 @@
  * throughput and retries, across the session records of every process that used the store.
  */
 import { z } from "zod";
-import { PerformanceReportSchema, performanceReport } from "../../telemetry/performance-report.js";
+import {
+  PerformanceReportSchema,
+  performanceReport,
+  performanceTimeline,
+  TimelinePointSchema,
+} from "../../telemetry/performance-report.js";
 import { listSessions } from "../../telemetry/sessions.js";
 import { defineOperation } from "./operation.js";
 
 export const performanceReportOperation = defineOperation({
   name: "performance-report",
-  input: z.object({}),
-  output: PerformanceReportSchema,
-  run: async (bank) => {
-    const { sessions } = await listSessions(bank.layout.sessions, bank.now());
-    return performanceReport(sessions);
+  input: z.object({
+    timeline: z
+      .number({ error: "timeline must be a number of intervals from 1 to 500" })
+      .int({ error: "timeline must be a whole number of intervals from 1 to 500" })
+      .min(1, { error: "timeline must be at least 1" })
+      .max(500, { error: "timeline must be at most 500" })
+      .optional()
+      .describe("Also report latency and throughput over time, in this many intervals."),
+  }),
+  output: PerformanceReportSchema.extend({
+    timeline: z.array(TimelinePointSchema).optional().describe("latency and throughput over time"),
+  }),
+  run: async (bank, input) => {
+    const now = bank.now();
+    const { sessions } = await listSessions(bank.layout.sessions, now);
+    const report = performanceReport(sessions);
+    return input.timeline
+      ? { ...report, timeline: performanceTimeline(sessions, now, input.timeline) }
+      : report;
   },
   render: (r) =>
     [

@@ -5,6 +5,7 @@
  */
 import type { Entry } from "../../domain/entry.js";
 import type { SearchCursor, SearchFilter } from "../../search/api.js";
+import { TopK } from "../../search/topk.js";
 import type { QueryInput, QueryOutput } from "../operations/query.js";
 import type { StoreRead } from "../reads.js";
 import { type Hit, page } from "./page.js";
@@ -65,16 +66,26 @@ export function passes(read: StoreRead, e: Entry, f: SearchFilter): boolean {
   return f.includeExpired || !read.isExpired(e);
 }
 
-/** Sorts scan hits into the cursor order and takes the page that follows `after`. */
+/**
+ * The page of scan hits that follows `after` in the cursor order. Only the best limit + 1 are
+ * kept while scanning (a heap, search/topk.ts): a listing of a 100k-entry namespace must not
+ * sort all of it to show 50 rows.
+ */
 function pageAfter(
   hits: Hit[],
   after: SearchCursor | undefined,
   limit: number,
 ): { hits: Hit[]; hasMore: boolean } {
-  hits.sort(compareHits);
-  let start = 0;
-  if (after) while (start < hits.length && compareHits(hits[start] as Hit, after) <= 0) start++;
-  return { hits: hits.slice(start, start + limit), hasMore: start + limit < hits.length };
+  const top = new TopK(limit + 1);
+  for (const h of hits) {
+    if (after && compareHits(h, after) <= 0) continue;
+    top.offer({ doc: 0, score: h.score, namespace: h.namespace, key: h.key });
+  }
+  const best = top.sorted();
+  return {
+    hits: best.slice(0, limit).map((r) => ({ namespace: r.namespace, key: r.key, score: r.score })),
+    hasMore: best.length > limit,
+  };
 }
 
 function compareHits(a: Hit, b: SearchCursor): number {
