@@ -15,10 +15,12 @@ import {
 import { projectId } from "../config/project.js";
 import type { Entry } from "../domain/entry.js";
 import { DEFAULT_NAMESPACE } from "../domain/entry.js";
+import { errorMessage } from "../domain/errors.js";
 import { isExpired, type Retention, retentionOf } from "../domain/retention.js";
 import type { SearchIndex } from "../search/api.js";
 import type {
   Backend,
+  Change,
   CompactResult,
   StorageInspection,
   StorageUsage,
@@ -50,6 +52,9 @@ export interface MemoryBankOptions {
   overrides?: ConfigOverrides;
 }
 
+/** What a change listener hears: one applied change, or `reset` when the whole state was replaced (recovery). */
+export type BankChange = Change | { kind: "reset" };
+
 export class MemoryBank {
   readonly config: MemoryConfig;
   readonly projectDir: string;
@@ -69,6 +74,8 @@ export class MemoryBank {
   /** Embeddings (memory.embeddings.enabled): semantic mode, fused into hybrid. */
   private semantic: SemanticIndex | undefined;
   private readonly log: (message: string) => void;
+  private readonly changeListeners = new Set<(change: BankChange) => void>();
+  private stopWatching: (() => void) | undefined;
 
   private constructor(loaded: LoadedConfig, options: MemoryBankOptions) {
     this.config = withOverrides(loaded.memory, options.overrides);
@@ -120,11 +127,13 @@ export class MemoryBank {
       applied: (change) => {
         bank.semantic?.changed(change.kind, change.entry.namespace, change.entry.key);
         bank.index.applied(change);
+        bank.tell(change);
       },
       // The first load builds the index below (in parallel); later resets come from recovery.
       reset: () => {
         bank.index.reset();
         bank.semantic?.reset(bank.store.entries());
+        bank.tell({ kind: "reset" });
       },
     });
     await bank.store.open();
@@ -194,6 +203,48 @@ export class MemoryBank {
     options: { preserve?: boolean } = {},
   ): Promise<BatchStoreOutput> {
     return batchStore(this.writes, input, progress, options);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The change feed (resource subscriptions)
+
+  /**
+   * Calls `listener` with every change applied to the store, this process's and every other
+   * process's, in commit order; returns the function that stops it. While any listener is
+   * registered, other processes' commits are followed as they happen where the backend can tell
+   * (Backend.watch: a file-system watch for the JSON store, no polling); without that, they are
+   * heard at this process's next read.
+   */
+  onChange(listener: (change: BankChange) => void): () => void {
+    this.changeListeners.add(listener);
+    if (!this.stopWatching && this.store.watch) {
+      this.stopWatching = this.store.watch(() => {
+        try {
+          this.store.refresh(); // applies the new commits: observers, then listeners, hear them
+        } catch (error) {
+          this.log(
+            `following another process's write failed (retried at the next change): ${errorMessage(error)}`,
+          );
+        }
+      });
+    }
+    return () => {
+      this.changeListeners.delete(listener);
+      if (this.changeListeners.size === 0) {
+        this.stopWatching?.();
+        this.stopWatching = undefined;
+      }
+    };
+  }
+
+  private tell(change: BankChange): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log(`a change listener failed: ${errorMessage(error)}`);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -277,6 +328,9 @@ export class MemoryBank {
   }
 
   async close(): Promise<void> {
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    this.changeListeners.clear();
     this.index.stop();
     await this.semantic?.close();
     await this.store.close();
