@@ -71,7 +71,7 @@ export interface DoorVerb {
   name: string;
   description: string;
   configure?(command: Command): Command;
-  action(globals: Globals): Promise<void>;
+  action(globals: Globals, flags: Flags): Promise<void>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the list holds verbs of every shape
@@ -98,7 +98,7 @@ export function loadProject(globals: Globals): LoadedConfig {
 }
 
 export async function runVerb(verb: AnyVerb, args: string[], flags: Flags, globals: Globals): Promise<void> {
-  if ("action" in verb) return verb.action(globals);
+  if ("action" in verb) return verb.action(globals, flags);
   if ("setup" in verb) return runSetupVerb(verb, args, flags, globals);
   const op = verb.operation;
   const loaded = loadProject(globals);
