@@ -86,6 +86,10 @@ describe("serve --http on loopback", () => {
     expect(read.contents[0]).toMatchObject({ mimeType: "text/plain", text: "stored by session a" });
     const list = await b.listResources();
     expect(list.resources.map((r) => r.uri)).toContain("memory://default/over-http");
+    const { prompts } = await b.listPrompts();
+    expect(prompts.map((p) => p.name)).toContain("recall");
+    const recall = await b.getPrompt({ name: "recall", arguments: { topic: "session" } });
+    expect(JSON.stringify(recall.messages)).toMatch(/memory:\/\/default\/over-http/);
     const q = await ok<{ tokens: number }>(a, "memory_query", { query: "session" });
     expect(q.tokens).toBeLessThanOrEqual(8000);
   });
