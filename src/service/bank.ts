@@ -30,6 +30,7 @@ import type {
 } from "../store/backend.js";
 import { createBackend } from "../store/create.js";
 import { type StoreLayout, storeLayout } from "../store/layout.js";
+import { DuplicateIndex } from "./duplicates.js";
 import { SemanticIndex } from "./embeddings/semantic.js";
 import { IndexSync } from "./index-sync.js";
 import type { BatchStoreInput, BatchStoreOutput } from "./operations/batch-store.js";
@@ -71,6 +72,7 @@ export class MemoryBank {
   private readonly index: IndexSync;
   private readonly queries: Queries;
   private readonly writes: WriteContext;
+  private readonly duplicates: DuplicateIndex;
   /** Embeddings (memory.embeddings.enabled): semantic mode, fused into hybrid. */
   private semantic: SemanticIndex | undefined;
   private readonly log: (message: string) => void;
@@ -101,10 +103,12 @@ export class MemoryBank {
       concurrentQueries: this.config.performance.concurrentQueries,
       log: this.log,
     });
+    this.duplicates = new DuplicateIndex(() => this.store.entries());
     this.writes = {
       config: this.config,
       retention: this.retention,
       transact: (fn, writeOptions) => this.transact(fn, writeOptions),
+      duplicates: this.duplicates,
     };
   }
 
@@ -127,11 +131,13 @@ export class MemoryBank {
       applied: (change) => {
         bank.semantic?.changed(change.kind, change.entry.namespace, change.entry.key);
         bank.index.applied(change);
+        bank.duplicates.applied(change);
         bank.tell(change);
       },
       // The first load builds the index below (in parallel); later resets come from recovery.
       reset: () => {
         bank.index.reset();
+        bank.duplicates.reset();
         bank.semantic?.reset(bank.store.entries());
         bank.tell({ kind: "reset" });
       },
