@@ -8,7 +8,9 @@
  */
 import { createHash } from "node:crypto";
 import type { Entry } from "../domain/entry.js";
-import type { Change } from "../store/backend.js";
+
+/** An applied change as the bank's observer hears it (the Backend's Change; only the service's core names the contract). */
+type Applied = { kind: "put" | "del"; entry: Entry };
 
 export const MIN_DUPLICATE_BYTES = 16;
 
@@ -26,7 +28,7 @@ export class DuplicateIndex {
 
   constructor(private readonly entries: () => Iterable<Entry>) {}
 
-  applied(change: Change): void {
+  applied(change: Applied): void {
     if (!this.byDigest) return;
     this.remove(change.entry);
     if (change.kind === "put") this.add(change.entry);
