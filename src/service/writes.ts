@@ -89,9 +89,8 @@ export type ApplyResult = { outcome: "created" | "updated"; entry: Entry } | { o
 
 export async function storeEntry(w: WriteContext, input: StoreInput): Promise<StoreOutput> {
   const prepared = prepare(w.config, input, input.namespace ?? DEFAULT_NAMESPACE);
-  const kinds = findSecrets(prepared.value);
+  const kinds = screenSecrets(w.config, prepared);
   const mask = kinds.length > 0 && w.config.secrets === "mask";
-  if (mask) prepared.value = maskSecrets(prepared.value);
   const secrets = kinds.length
     ? {
         secrets: {
@@ -174,6 +173,16 @@ export async function storeEntry(w: WriteContext, input: StoreInput): Promise<St
       ...secrets,
     };
   });
+}
+
+/**
+ * The kinds of secret a prepared value seems to hold (domain/secrets.ts); masks them in place
+ * when memory.secrets is "mask".
+ */
+function screenSecrets(config: MemoryConfig, p: Prepared): string[] {
+  const kinds = findSecrets(p.value);
+  if (kinds.length > 0 && config.secrets === "mask") p.value = maskSecrets(p.value);
+  return kinds;
 }
 
 /** Checks the configured limits and normalizes; everything that can fail before the lock does. */
@@ -315,11 +324,18 @@ export async function batchStore(
   const total = input.entries.length;
   const errors: ItemError[] = [];
   const prepared: Array<{ index: number; p: Prepared }> = [];
+  const secretKeys: string[] = [];
+  const secretKinds = new Set<string>();
   input.entries.forEach((raw, index) => {
     try {
       const entry = parseInput(StoreInputSchema, raw, `entries[${index}]`);
       const p = prepare(config, entry, entry.namespace ?? input.namespace ?? DEFAULT_NAMESPACE);
       if (options.preserve) p.origin = originOf(raw, `entries[${index}]`);
+      const kinds = screenSecrets(config, p);
+      if (kinds.length) {
+        secretKeys.push(p.input.key);
+        for (const k of kinds) secretKinds.add(k);
+      }
       prepared.push({ index, p });
     } catch (error) {
       const key = typeof raw.key === "string" ? raw.key : undefined;
@@ -327,6 +343,22 @@ export async function batchStore(
     }
   });
   const out: BatchStoreOutput = { stored: 0, updated: 0, skipped: 0, failed: 0, errors };
+  if (secretKeys.length) {
+    const masked = config.secrets === "mask";
+    const named = secretKeys
+      .slice(0, 20)
+      .map((k) => `'${printable(k)}'`)
+      .join(", ");
+    out.secrets = {
+      entries: secretKeys.length,
+      keys: secretKeys.slice(0, 20),
+      kinds: [...secretKinds],
+      masked,
+      note: masked
+        ? `${secretKeys.length} value(s) looked like they held secrets (${[...secretKinds].join(", ")}): masked before storing (memory.secrets = mask).`
+        : `Warning: ${secretKeys.length} value(s) look like they hold secrets (${[...secretKinds].join(", ")}): ${named}${secretKeys.length > 20 ? ", ..." : ""}. Delete them unless they are meant to be there, or set memory.secrets to "mask".`,
+    };
+  }
 
   if (input.atomic) {
     if (errors.length > 0) {

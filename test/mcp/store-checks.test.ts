@@ -121,6 +121,23 @@ describe("values that look like secrets", () => {
     expect(got.entry.value).toBe("call the API with Authorization: [secret masked] and [secret masked]");
   });
 
+  it("are reported by batch_store too, and masked there when memory.secrets is mask", async () => {
+    const entries = [
+      { key: "b/plain", value: "nothing to see" },
+      { key: "b/token", value: `deploy with ${GITHUB}` },
+    ];
+    const plain = await ok<{
+      stored: number;
+      secrets?: { entries: number; keys: string[]; masked: boolean };
+    }>(s.client, "batch_store", { entries });
+    expect(plain.stored).toBe(2);
+    expect(plain.secrets).toMatchObject({ entries: 1, keys: ["b/token"], masked: false });
+    const masked = await ok<{ secrets?: { masked: boolean } }>(m.client, "batch_store", { entries });
+    expect(masked.secrets?.masked).toBe(true);
+    const got = await ok<{ entry: { value: string } }>(m.client, "memory_get", { key: "b/token" });
+    expect(got.entry.value).toBe("deploy with [secret masked]");
+  });
+
   it("leave ordinary text alone", async () => {
     const out = await ok<Stored>(s.client, "memory_store", {
       key: "plain",
