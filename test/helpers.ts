@@ -203,3 +203,58 @@ export class RawServer {
     this.proc.kill("SIGKILL");
   }
 }
+
+/** A `memory-bank serve --http` process: its URL (the port it bound), its log, and how to stop it. */
+export interface HttpServer {
+  url: string;
+  stderr: () => string;
+  pid: number;
+  /** SIGTERM, then waits for the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/**
+ * Starts `memory-bank serve --http <listen>` in `cwd` (port 0: any free port) and waits for the
+ * line that names its URL; rejects with its stderr when it exits first.
+ */
+export function startHttpServer(
+  cwd: string,
+  listen = "127.0.0.1:0",
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<HttpServer> {
+  const proc = spawn(process.execPath, [CLI, "serve", "--http", listen, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    proc.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      const m = / at (http:\/\/\S+\/mcp)/.exec(err);
+      if (m)
+        resolve({
+          url: m[1] as string,
+          stderr: () => err,
+          pid: proc.pid as number,
+          stop: async () => {
+            proc.kill("SIGTERM");
+            return exited;
+          },
+        });
+    });
+    void exited.then((code) => reject(new Error(`serve --http exited ${code} before listening:\n${err}`)));
+  });
+}
+
+/** An SDK client connected over Streamable HTTP to `url`, with these request headers. */
+export async function connectHttp(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  const { StreamableHTTPClientTransport } = await import(
+    "@modelcontextprotocol/sdk/client/streamableHttp.js"
+  );
+  const client = new Client({ name: "memory-bank-test", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return client;
+}

@@ -26,6 +26,7 @@ import { GetInputSchema, GetOutputSchema } from "../../src/service/operations/ge
 import { MAX_LISTED_KEYS } from "../../src/service/operations/operation.js";
 import { QueryInputSchema, QueryOutputSchema } from "../../src/service/operations/query.js";
 import { StoreInputSchema, StoreOutputSchema } from "../../src/service/operations/store.js";
+import { approxTokens } from "../../src/service/query/page.js";
 import { PEER_DB, type PeerStoreInput, SqliteStore } from "./sqlite-store.js";
 
 const StoreShape = {
@@ -114,8 +115,9 @@ function buildPeerServer(store: SqliteStore): McpServer {
     },
     (input) => {
       const results = store.query(input).map((r) => ({ ...r, type: r.type as MemoryType }));
+      // The same output schema as ours: it says how big the answer is, by the same approximation.
       return answer(
-        { results },
+        { results, tokens: approxTokens(Buffer.byteLength(JSON.stringify(results))) },
         results.length === 0
           ? "No memories matched."
           : results.map((r) => `- [${r.namespace}] ${r.key} (score ${r.score.toFixed(3)})`).join("\n"),

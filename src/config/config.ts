@@ -115,6 +115,14 @@ export const MemoryConfigSchema = z.object({
   store: StoreSchema.prefault({}),
   embeddings: EmbeddingsSchema.prefault({}),
   transport: TransportSchema.prefault({}),
+  secrets: z
+    .enum(["report", "mask"], {
+      error: (iss) => `secrets '${String(iss.input)}' is not one of: report, mask`,
+    })
+    .default("report")
+    .describe(
+      "What memory_store does with a value that looks like a secret (private key, cloud or git token, bearer token): report it in the answer (default), or mask it before storing and report that.",
+    ),
 });
 export type MemoryConfig = z.infer<typeof MemoryConfigSchema>;
 

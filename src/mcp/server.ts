@@ -13,6 +13,8 @@ import { MemoryBank } from "../service/bank.js";
 import type { CallRecorder } from "../service/operations/invoke.js";
 import { SessionRecorder } from "../telemetry/sessions.js";
 import { LineTransport } from "./line-transport.js";
+import { registerPrompts } from "./prompts.js";
+import { registerResources } from "./resources.js";
 import { registerTool } from "./tool.js";
 import { tools } from "./tools/all.js";
 
@@ -30,6 +32,13 @@ export function buildServer(bank: MemoryBank, recorder?: CallRecorder): McpServe
     { instructions: INSTRUCTIONS, capabilities: { tools: {}, logging: {} } },
   );
   for (const tool of tools) registerTool(server, bank, tool, recorder);
+  const stopResources = registerResources(server, bank);
+  registerPrompts(server, bank);
+  const close = server.close.bind(server);
+  server.close = async () => {
+    stopResources();
+    await close();
+  };
   return server;
 }
 

@@ -64,7 +64,14 @@ export function registerTool(
       });
       if (!outcome.ok) return toolError(outcome.error);
       return {
-        content: [{ type: "text", text: op.render(outcome.output) }],
+        content: [
+          { type: "text", text: op.render(outcome.output) },
+          ...(op.links?.(outcome.output) ?? []).map((link: { uri: string; name: string }) => ({
+            type: "resource_link" as const,
+            ...link,
+            description: "the whole entry (this answer holds a preview)",
+          })),
+        ],
         structuredContent: outcome.output,
       };
     },

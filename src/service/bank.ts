@@ -15,10 +15,12 @@ import {
 import { projectId } from "../config/project.js";
 import type { Entry } from "../domain/entry.js";
 import { DEFAULT_NAMESPACE } from "../domain/entry.js";
+import { errorMessage } from "../domain/errors.js";
 import { isExpired, type Retention, retentionOf } from "../domain/retention.js";
 import type { SearchIndex } from "../search/api.js";
 import type {
   Backend,
+  Change,
   CompactResult,
   StorageInspection,
   StorageUsage,
@@ -28,6 +30,7 @@ import type {
 } from "../store/backend.js";
 import { createBackend } from "../store/create.js";
 import { type StoreLayout, storeLayout } from "../store/layout.js";
+import { DuplicateIndex } from "./duplicates.js";
 import { SemanticIndex } from "./embeddings/semantic.js";
 import { IndexSync } from "./index-sync.js";
 import type { BatchStoreInput, BatchStoreOutput } from "./operations/batch-store.js";
@@ -50,14 +53,8 @@ export interface MemoryBankOptions {
   overrides?: ConfigOverrides;
 }
 
-/** One applied change, as the change feed tells it (no values: a listener reads what it needs). */
-export type ChangeNote =
-  | { kind: "put"; namespace: string; key: string; version: number }
-  | { kind: "del"; namespace: string; key: string }
-  /** The whole state was replaced (recovery): everything may have changed. */
-  | { kind: "reset" };
-
-export type ChangeListener = (change: ChangeNote) => void;
+/** What a change listener hears: one applied change, or `reset` when the whole state was replaced (recovery). */
+export type BankChange = Change | { kind: "reset" };
 
 export class MemoryBank {
   readonly config: MemoryConfig;
@@ -75,10 +72,12 @@ export class MemoryBank {
   private readonly index: IndexSync;
   private readonly queries: Queries;
   private readonly writes: WriteContext;
+  private readonly duplicates: DuplicateIndex;
   /** Embeddings (memory.embeddings.enabled): semantic mode, fused into hybrid. */
   private semantic: SemanticIndex | undefined;
   private readonly log: (message: string) => void;
-  private readonly changeListeners = new Set<ChangeListener>();
+  private readonly changeListeners = new Set<(change: BankChange) => void>();
+  private stopWatching: (() => void) | undefined;
 
   private constructor(loaded: LoadedConfig, options: MemoryBankOptions) {
     this.config = withOverrides(loaded.memory, options.overrides);
@@ -104,10 +103,12 @@ export class MemoryBank {
       concurrentQueries: this.config.performance.concurrentQueries,
       log: this.log,
     });
+    this.duplicates = new DuplicateIndex(() => this.store.entries());
     this.writes = {
       config: this.config,
       retention: this.retention,
       transact: (fn, writeOptions) => this.transact(fn, writeOptions),
+      duplicates: this.duplicates,
     };
   }
 
@@ -130,19 +131,15 @@ export class MemoryBank {
       applied: (change) => {
         bank.semantic?.changed(change.kind, change.entry.namespace, change.entry.key);
         bank.index.applied(change);
-        if (bank.changeListeners.size === 0) return;
-        const e = change.entry;
-        const note: ChangeNote =
-          change.kind === "put"
-            ? { kind: "put", namespace: e.namespace, key: e.key, version: e.version }
-            : { kind: "del", namespace: e.namespace, key: e.key };
-        for (const l of bank.changeListeners) l(note);
+        bank.duplicates.applied(change);
+        bank.tell(change);
       },
       // The first load builds the index below (in parallel); later resets come from recovery.
       reset: () => {
         bank.index.reset();
+        bank.duplicates.reset();
         bank.semantic?.reset(bank.store.entries());
-        for (const l of bank.changeListeners) l({ kind: "reset" });
+        bank.tell({ kind: "reset" });
       },
     });
     await bank.store.open();
@@ -214,15 +211,46 @@ export class MemoryBank {
     return batchStore(this.writes, input, progress, options);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // The change feed (resource subscriptions)
+
   /**
-   * Calls `listener` for every change applied to this process's view of the store, its own writes
-   * and those of other processes alike; another process's writes are applied when the store is
-   * next read (`read()` follows them), so a door that wants them promptly reads on a timer.
-   * Returns the function that stops the calls.
+   * Calls `listener` with every change applied to the store, this process's and every other
+   * process's, in commit order; returns the function that stops it. While any listener is
+   * registered, other processes' commits are followed as they happen where the backend can tell
+   * (Backend.watch: a file-system watch for the JSON store, no polling); without that, they are
+   * heard at this process's next read.
    */
-  onChange(listener: ChangeListener): () => void {
+  onChange(listener: (change: BankChange) => void): () => void {
     this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    if (!this.stopWatching && this.store.watch) {
+      this.stopWatching = this.store.watch(() => {
+        try {
+          this.store.refresh(); // applies the new commits: observers, then listeners, hear them
+        } catch (error) {
+          this.log(
+            `following another process's write failed (retried at the next change): ${errorMessage(error)}`,
+          );
+        }
+      });
+    }
+    return () => {
+      this.changeListeners.delete(listener);
+      if (this.changeListeners.size === 0) {
+        this.stopWatching?.();
+        this.stopWatching = undefined;
+      }
+    };
+  }
+
+  private tell(change: BankChange): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log(`a change listener failed: ${errorMessage(error)}`);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -306,6 +334,9 @@ export class MemoryBank {
   }
 
   async close(): Promise<void> {
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    this.changeListeners.clear();
     this.index.stop();
     await this.semantic?.close();
     await this.store.close();

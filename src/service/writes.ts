@@ -19,7 +19,9 @@ import {
 import { errorMessage, MemoryError } from "../domain/errors.js";
 import { parseInput, printable } from "../domain/input.js";
 import { isExpired, type Retention, stampOf } from "../domain/retention.js";
+import { findSecrets, maskSecrets } from "../domain/secrets.js";
 import type { TxView, WriteOptions } from "../store/backend.js";
+import { type DuplicateIndex, valueDigest } from "./duplicates.js";
 import { runBatch } from "./executor.js";
 import type { BatchStoreInput, BatchStoreOutput, ItemError } from "./operations/batch-store.js";
 import type { OperationContext } from "./operations/operation.js";
@@ -67,6 +69,8 @@ export interface WriteContext {
   config: MemoryConfig;
   retention: Retention;
   transact: Transact;
+  /** Which keys hold a value (duplicates.ts); absent: duplicates are not looked for. */
+  duplicates?: DuplicateIndex;
 }
 
 /** An input that passed every check that can fail before the lock, normalized. */
@@ -85,11 +89,100 @@ export type ApplyResult = { outcome: "created" | "updated"; entry: Entry } | { o
 
 export async function storeEntry(w: WriteContext, input: StoreInput): Promise<StoreOutput> {
   const prepared = prepare(w.config, input, input.namespace ?? DEFAULT_NAMESPACE);
+  const kinds = screenSecrets(w.config, prepared);
+  const mask = kinds.length > 0 && w.config.secrets === "mask";
+  const secrets = kinds.length
+    ? {
+        secrets: {
+          kinds,
+          masked: mask,
+          note: mask
+            ? `The value looked like it held a secret (${kinds.join(", ")}): it was masked before storing (memory.secrets = mask).`
+            : `Warning: the value looks like it holds a secret (${kinds.join(", ")}), now readable by every agent of the project and by anyone with ./memory: delete it with memory_delete unless it is meant to be there, or set memory.secrets to "mask".`,
+        },
+      }
+    : {};
+  const digest = w.duplicates ? valueDigest(prepared.value) : undefined;
+  const onDuplicate = input.onDuplicate ?? "keep";
   return w.transact((tx) => {
+    const ns = prepared.namespace;
+    const same = JSON.stringify(prepared.value);
+    // The digest index proposes; the transaction's own view decides (live, and truly identical).
+    const twins =
+      digest && w.duplicates
+        ? w.duplicates
+            .keysWith(ns, digest, input.key)
+            .map((k) => tx.get(ns, k))
+            .filter((e): e is Entry => !!e && JSON.stringify(e.value) === same)
+            .sort((a, b) => (a.key < b.key ? -1 : 1))
+        : [];
+    const keys = twins.map((e) => e.key);
+    const first = twins[0];
+    if (first && onDuplicate === "skip") {
+      return {
+        entry: ref(first),
+        created: false,
+        duplicate: {
+          keys,
+          action: "skipped" as const,
+          note: `The value is already stored as '${first.key}': nothing was stored (onDuplicate: skip).`,
+        },
+        ...secrets,
+      };
+    }
+    if (first && onDuplicate === "merge-tags") {
+      const tags = [...new Set([...first.tags, ...(prepared.tags ?? [])])];
+      const merged = applyStore(
+        tx,
+        {
+          input: { key: first.key, value: first.value },
+          namespace: ns,
+          value: first.value,
+          tags,
+          ttlMs: undefined,
+        },
+        "overwrite",
+        w.retention,
+      );
+      if (merged.outcome === "skipped") throw new Error("unreachable: overwrite never skips");
+      return {
+        entry: ref(merged.entry),
+        created: false,
+        duplicate: {
+          keys,
+          action: "merged-tags" as const,
+          note: `The value is already stored as '${first.key}': its tags now include these (onDuplicate: merge-tags).`,
+        },
+        ...secrets,
+      };
+    }
     const r = applyStore(tx, prepared, "overwrite", w.retention);
     if (r.outcome === "skipped") throw new Error("unreachable: overwrite never skips");
-    return { entry: ref(r.entry), created: r.outcome === "created" };
+    return {
+      entry: ref(r.entry),
+      created: r.outcome === "created",
+      ...(keys.length
+        ? {
+            duplicate: {
+              keys,
+              action: "kept" as const,
+              note: `The same value is also stored under ${keys.map((k) => `'${k}'`).join(", ")} in namespace '${ns}': both are kept (pass onDuplicate: skip or merge-tags to avoid the copy, or delete one).`,
+            },
+          }
+        : {}),
+      ...secrets,
+    };
   });
+}
+
+/**
+ * The kinds of secret a prepared value seems to hold (domain/secrets.ts); masks them in place
+ * when memory.secrets is "mask".
+ */
+function screenSecrets(config: MemoryConfig, p: Prepared): string[] {
+  const kinds = findSecrets(p.value);
+  if (kinds.length > 0 && config.secrets === "mask") p.value = maskSecrets(p.value);
+  return kinds;
 }
 
 /** Checks the configured limits and normalizes; everything that can fail before the lock does. */
@@ -231,11 +324,18 @@ export async function batchStore(
   const total = input.entries.length;
   const errors: ItemError[] = [];
   const prepared: Array<{ index: number; p: Prepared }> = [];
+  const secretKeys: string[] = [];
+  const secretKinds = new Set<string>();
   input.entries.forEach((raw, index) => {
     try {
       const entry = parseInput(StoreInputSchema, raw, `entries[${index}]`);
       const p = prepare(config, entry, entry.namespace ?? input.namespace ?? DEFAULT_NAMESPACE);
       if (options.preserve) p.origin = originOf(raw, `entries[${index}]`);
+      const kinds = screenSecrets(config, p);
+      if (kinds.length) {
+        secretKeys.push(p.input.key);
+        for (const k of kinds) secretKinds.add(k);
+      }
       prepared.push({ index, p });
     } catch (error) {
       const key = typeof raw.key === "string" ? raw.key : undefined;
@@ -243,6 +343,22 @@ export async function batchStore(
     }
   });
   const out: BatchStoreOutput = { stored: 0, updated: 0, skipped: 0, failed: 0, errors };
+  if (secretKeys.length) {
+    const masked = config.secrets === "mask";
+    const named = secretKeys
+      .slice(0, 20)
+      .map((k) => `'${printable(k)}'`)
+      .join(", ");
+    out.secrets = {
+      entries: secretKeys.length,
+      keys: secretKeys.slice(0, 20),
+      kinds: [...secretKinds],
+      masked,
+      note: masked
+        ? `${secretKeys.length} value(s) looked like they held secrets (${[...secretKinds].join(", ")}): masked before storing (memory.secrets = mask).`
+        : `Warning: ${secretKeys.length} value(s) look like they hold secrets (${[...secretKinds].join(", ")}): ${named}${secretKeys.length > 20 ? ", ..." : ""}. Delete them unless they are meant to be there, or set memory.secrets to "mask".`,
+    };
+  }
 
   if (input.atomic) {
     if (errors.length > 0) {

@@ -13,6 +13,8 @@
  *   it (`ifVersion`, `onConflict`) sees the truth; a throwing `fn` writes nothing; `atomic`
  *   commits all of its changes as one record, all or nothing across crashes.
  * - Every applied change, own or followed, reaches observers once, in commit order.
+ * - `watch` (optional) tells when another instance may have committed, so a change reaches
+ *   observers without waiting for the next read (resource subscriptions).
  * - `now()` / `TxView.now` is the store's clock, which every instance agrees on.
  * - Optional capabilities: `compact` (fold history, drop expired entries) and `maintenance`
  *   (inspection and repairs for the admin verbs). Callers check for them; nothing asks what
@@ -151,6 +153,13 @@ export interface Backend {
   compact?(reason?: string): Promise<CompactResult | undefined>;
   status(): StoreStatus;
   observe(observer: StoreObserver): void;
+  /**
+   * Optional: calls `listener` soon after another instance may have committed (the caller then
+   * refresh()es and observers see the changes); returns the function that stops it. Must cost
+   * nothing while nothing changes (no polling loop). Without it, other instances' changes are
+   * seen at the next refresh().
+   */
+  watch?(listener: () => void): () => void;
   /** Optional: inspection and repairs (see StoreMaintenance). */
   readonly maintenance?: StoreMaintenance;
   /** Commits what is queued and releases what the backend holds; writes after it are refused. */

@@ -1,13 +1,15 @@
 /**
  * The page's live feed, as server-sent events: every change applied to the store (this
- * process's writes and, followed on a short timer while a page is open, other processes'),
+ * process's writes and other processes', heard through the bank's change feed, with a short timer
+ * as a fallback where the file system reports no changes),
  * batched a few times a second; and samples of the store's size and of entries per namespace,
  * taken through memory_stats, for the charts that grow while the page is open.
  */
 import type { ServerResponse } from "node:http";
-import type { ChangeNote, MemoryBank } from "../service/bank.js";
+import type { BankChange, MemoryBank } from "../service/bank.js";
 import { invoke } from "../service/operations/invoke.js";
 import { type StatsOutput, statsOperation } from "../service/operations/stats.js";
+import type { ChangeNote } from "./web/api.js";
 
 export interface Sample {
   at: string;
@@ -48,7 +50,7 @@ export class Feed {
     this.unsubscribe = bank.onChange((c) => {
       this.pendingCount++;
       this.changedSinceSample = true;
-      if (this.pending.length < LISTED) this.pending.push(c);
+      if (this.pending.length < LISTED) this.pending.push(noteOf(c));
     });
     this.timers.push(
       setInterval(() => {
@@ -129,4 +131,13 @@ export class Feed {
     for (const res of this.clients) res.end();
     this.clients.clear();
   }
+}
+
+/** A change as the page hears it: which entry, never its value (the page reads what it shows). */
+function noteOf(change: BankChange): ChangeNote {
+  if (change.kind === "reset") return { kind: "reset" };
+  const e = change.entry;
+  return change.kind === "put"
+    ? { kind: "put", namespace: e.namespace, key: e.key, version: e.version }
+    : { kind: "del", namespace: e.namespace, key: e.key };
 }

@@ -51,6 +51,10 @@ describe("config", () => {
     expect(() => loadConfig({ cwd: huge, env: {} })).toThrowError(/maxValueBytes must be at most 8388608/);
     const retention = project({ memory: { retentionPolicy: { tasks: "forever" } } });
     expect(() => loadConfig({ cwd: retention, env: {} })).toThrowError(/retention 'forever' is invalid/);
+    const secrets = project({ memory: { secrets: "hide" } });
+    expect(() => loadConfig({ cwd: secrets, env: {} })).toThrowError(
+      /memory\.secrets: secrets 'hide' is not one of: report, mask/,
+    );
   });
 
   it("errors are MemoryErrors with code CONFIG_INVALID, also for broken JSON", () => {

@@ -35,7 +35,11 @@ function kill(s: Connected): void {
 
 async function countIn(cwd: string, args: string[] = []): Promise<number> {
   const s = await serve(cwd, args);
-  const r = await ok<{ results: unknown[] }>(s.client, "memory_query", { keyPrefix: "k", limit: 1000 });
+  const r = await ok<{ results: unknown[] }>(s.client, "memory_query", {
+    keyPrefix: "k",
+    limit: 1000,
+    maxTokens: 200_000,
+  });
   return r.results.length;
 }
 

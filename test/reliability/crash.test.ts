@@ -31,6 +31,13 @@ import { exportAll, type Rng, rng, SEED, STRESS, sleep, smallStoreConfig } from 
 
 const NS = "crash";
 const KILLS = STRESS ? 120 : 16;
+/** Writes each timed round sees acknowledged before its kill (half the rounds are timed). */
+const ACKED_PER_TIMED_ROUND = 25;
+
+/** Resolves once `done()` holds; the test's timeout bounds a workload that stopped making progress. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await sleep(10);
+}
 const MODES = ["random", "snapshot-write", "backup-link", "batch"] as const;
 type Mode = (typeof MODES)[number];
 
@@ -212,19 +219,26 @@ describe("SIGKILL at random moments", () => {
       const mode = MODES[round % MODES.length] as Mode;
       const s = await connect(dir);
       await verify(s.client, dir, model, round);
-      // The moment to kill: armed before the writes start.
+      // The moment to kill: armed before the writes start. A timed kill also waits until this
+      // round has had writes acknowledged, so that how many are checked does not depend on how
+      // fast a (busy) machine is.
+      const ackedBefore = model.acked.size;
+      const timed = mode !== "snapshot-write" && mode !== "backup-link";
       const trigger =
         mode === "snapshot-write"
           ? whenFileAppears([memory], /^\.claude-flow-data\.json\..*\.tmp$/)
           : mode === "backup-link"
             ? whenFileAppears([path.join(memory, "backups")], /^claude-flow-data\.\d+\.json$/)
             : {
-                promise: sleep(mode === "batch" ? 40 + random.int(300) : 20 + random.int(400)),
+                promise: Promise.all([
+                  sleep(mode === "batch" ? 40 + random.int(300) : 20 + random.int(400)),
+                  until(() => model.acked.size - ackedBefore >= ACKED_PER_TIMED_ROUND),
+                ]),
                 stop: () => {},
               };
       const load = workload(s, round, model, random, mode);
       // Compaction triggers come fast under this load; the cap only bounds a round that never sees one.
-      await Promise.race([trigger.promise, sleep(3000)]);
+      await (timed ? trigger.promise : Promise.race([trigger.promise, sleep(3000)]));
       trigger.stop();
       process.kill(s.pid as number, "SIGKILL");
       load.stop();

@@ -12,7 +12,7 @@ import { removeProject, tempProject } from "../helpers.js";
 import { chromiumArgs, chromiumPath } from "../system-deps.js";
 import { startUiProcess, type UiProcess } from "./running-ui.js";
 
-const WAIT = { timeout: 30_000 };
+const WAIT = { timeout: 90_000 };
 
 let dir: string;
 let ui: UiProcess;

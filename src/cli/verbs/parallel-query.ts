@@ -14,11 +14,13 @@ export default defineVerb({
     c
       .argument("<file-or-search>")
       .option("--namespaces <a,b>", "run each search in each of these namespaces", list)
-      .option("--limit <n>", "results per search", number, 5),
+      .option("--limit <n>", "results per search", number, 5)
+      .option("--max-tokens <n>", "token budget of the whole answer (default 8000)", number),
   input: async ([arg = ""], o) => ({
     queries: await readQueries(arg),
     ...(o.namespaces ? { namespaces: o.namespaces } : {}),
     limit: o.limit,
+    ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
   }),
   table: (r) =>
     [

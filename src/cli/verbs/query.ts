@@ -19,6 +19,7 @@ export default defineVerb({
       .addOption(new Option("--type <type>", "only this memory type").choices(MEMORY_TYPES))
       .addOption(new Option("--mode <mode>", "search mode").choices(SEARCH_MODES))
       .option("--limit <n>", "results (1..1000)", number, 10)
+      .option("--max-tokens <n>", "token budget of the answer (default 8000; UTF-8 bytes / 3)", number)
       .option("--include-expired", "also show expired entries not yet cleaned up"),
   input: ([search], o) => ({
     query: search,
@@ -29,6 +30,7 @@ export default defineVerb({
     ...(o.mode ? { mode: o.mode } : {}),
     ...(o.includeExpired ? { includeExpired: true } : {}),
     limit: o.limit,
+    ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
   }),
   table: (r) =>
     r.results.length === 0

@@ -18,7 +18,12 @@ export default defineVerb({
       .option("--ttl <duration>", "time to live, e.g. 30d, 12h, 15m")
       .option("--metadata <json>", "a JSON object stored with the entry")
       .option("--if-version <n>", "store only if the current version is n (0: only if new)", number)
-      .option("--string", "store VALUE as text even if it parses as JSON"),
+      .option("--string", "store VALUE as text even if it parses as JSON")
+      .addOption(
+        new Option("--on-duplicate <what>", "when another key of the namespace holds the same value").choices(
+          ["keep", "skip", "merge-tags"],
+        ),
+      ),
   input: ([key, value = ""], o) => ({
     key,
     value: o.string ? value : jsonOrText(value),
@@ -28,5 +33,6 @@ export default defineVerb({
     ...(o.ttl ? { ttl: o.ttl } : {}),
     ...(o.metadata ? { metadata: json(o.metadata, "--metadata") } : {}),
     ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
+    ...(o.onDuplicate ? { onDuplicate: o.onDuplicate } : {}),
   }),
 });

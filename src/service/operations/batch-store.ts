@@ -46,6 +46,15 @@ export const BatchStoreOutputSchema = z.object({
   skipped: z.number().int(),
   failed: z.number().int(),
   errors: z.array(ItemErrorSchema),
+  secrets: z
+    .object({
+      entries: z.number().int().describe("Entries whose value looked like it held a secret."),
+      keys: z.array(z.string()).describe("The first 20 of their keys."),
+      kinds: z.array(z.string()),
+      masked: z.boolean().describe("true when they were masked before storing (memory.secrets = mask)."),
+      note: z.string(),
+    })
+    .optional(),
 });
 export type BatchStoreOutput = z.infer<typeof BatchStoreOutputSchema>;
 
@@ -53,6 +62,7 @@ export function renderBatchStore(o: BatchStoreOutput): string {
   return [
     `Stored ${o.stored} new, updated ${o.updated}, skipped ${o.skipped}, failed ${o.failed}.`,
     ...itemErrorLines(o.errors, "entry"),
+    ...(o.secrets ? [o.secrets.note] : []),
   ].join("\n");
 }
 

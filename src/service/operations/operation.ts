@@ -25,6 +25,8 @@ interface Definition<I extends z.ZodObject, O extends z.ZodObject> {
   render(output: z.output<O>): string;
   /** Items a call processed (batch throughput in session records); absent for single-item operations. */
   items?(output: z.output<O>): number;
+  /** Entries the answer points to for reading whole (MCP resource_link content): previews of long values. */
+  links?(output: z.output<O>): Array<{ uri: string; name: string }>;
 }
 
 /** An operation on an open bank: every operation but the few below. */

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { NamespaceSchema } from "../../domain/entry.js";
 import { brief, defineOperation } from "./operation.js";
-import { LimitSchema, QueryInputSchema, QueryResultSchema } from "./query.js";
+import { LimitSchema, MaxTokensSchema, OmittedSchema, QueryInputSchema, QueryResultSchema } from "./query.js";
 
 export const ParallelQueryInputSchema = z.object({
   queries: z
@@ -18,6 +18,9 @@ export const ParallelQueryInputSchema = z.object({
     .optional()
     .describe("Run each query in each of these namespaces separately (default: all together)."),
   limit: LimitSchema,
+  maxTokens: MaxTokensSchema.describe(
+    "Token budget of the whole answer, shared equally by the searches (default 8000; UTF-8 bytes / 3).",
+  ),
 });
 export type ParallelQueryInput = z.infer<typeof ParallelQueryInputSchema>;
 
@@ -33,6 +36,8 @@ export const ParallelQueryOutputSchema = z.object({
         .describe(
           "More results exist: call memory_query with this search's query, namespace and limit plus this cursor.",
         ),
+      omitted: OmittedSchema,
+      tokens: z.number().int().optional(),
       error: z.string().optional(),
     }),
   ),
@@ -54,8 +59,12 @@ export const parallelQueryOperation = defineOperation({
             r.error
               ? `error: ${r.error}`
               : r.results.map((x) => `${x.key}=${brief(x.value, 60)}`).join("; ") || "no match"
-          }`,
+          }${r.omitted ? ` (left out: ${r.omitted.note})` : ""}`,
       ),
     ].join("\n"),
+  links: (o) =>
+    o.results.flatMap((r) =>
+      r.results.filter((x) => x.uri).map((x) => ({ uri: x.uri as string, name: x.key })),
+    ),
   items: (o) => o.results.length,
 });

@@ -29,6 +29,26 @@ export const LimitSchema = z
   .optional()
   .describe("Results per page, 1..1000 (default 10).");
 
+/** An answer's token budget (query/page.ts says how tokens are counted). */
+export const MaxTokensSchema = z
+  .number({ error: "maxTokens must be a number from 200 to 200000" })
+  .int({ error: "maxTokens must be a whole number from 200 to 200000" })
+  .min(200, { error: "maxTokens must be at least 200 (one result with a preview)" })
+  .max(200_000, { error: "maxTokens must be at most 200000" })
+  .optional()
+  .describe(
+    "Token budget of the answer (default 8000; tokens approximated as UTF-8 bytes / 3). Results past it are left for nextCursor; long values become previews.",
+  );
+
+/** What a budgeted answer left out, when it left anything out. */
+export const OmittedSchema = z
+  .object({
+    results: z.number().int().describe("Results of this page left for nextCursor by the token budget."),
+    previews: z.number().int().describe("Values sent as previews (preview: true)."),
+    note: z.string(),
+  })
+  .optional();
+
 export const QueryInputSchema = z.object({
   query: z
     .string({ error: "query must be a string" })
@@ -56,6 +76,7 @@ export const QueryInputSchema = z.object({
   until: TimeBound.optional().describe("Only entries updated at or before this time (ISO 8601)."),
   includeExpired: z.boolean().optional().describe("Also return expired entries not yet cleaned up."),
   limit: LimitSchema,
+  maxTokens: MaxTokensSchema,
   cursor: z.string().max(4096).optional().describe("nextCursor of the previous page, to get the next page."),
 });
 export type QueryInput = z.infer<typeof QueryInputSchema>;
@@ -70,12 +91,22 @@ export const QueryResultSchema = z.object({
   version: z.number().int(),
   updatedAt: IsoDate,
   expiresAt: IsoDate.optional(),
+  preview: z
+    .literal(true)
+    .optional()
+    .describe(
+      "value is the beginning of the stored value's text: read it whole with memory_get or resources/read of uri",
+    ),
+  valueTokens: z.number().int().optional().describe("Approximate tokens of the whole value (previews only)."),
+  uri: z.string().optional().describe("The entry's resource URI (previews only)."),
 });
 export type QueryResult = z.infer<typeof QueryResultSchema>;
 
 export const QueryOutputSchema = z.object({
   results: z.array(QueryResultSchema),
   nextCursor: z.string().optional().describe("Pass as cursor to get the next page; absent on the last page."),
+  omitted: OmittedSchema,
+  tokens: z.number().int().describe("Approximate tokens of this answer (results plus their text lines)."),
 });
 export type QueryOutput = z.infer<typeof QueryOutputSchema>;
 
@@ -90,7 +121,10 @@ export const queryOperation = defineOperation({
       : [
           `${o.results.length} result(s)${o.nextCursor ? " (more: pass nextCursor)" : ""}:`,
           ...o.results.map(
-            (r) => `- [${r.namespace}] ${r.key} (score ${r.score.toFixed(3)}): ${brief(r.value)}`,
+            (r) =>
+              `- [${r.namespace}] ${r.key} (score ${r.score.toFixed(3)}): ${brief(r.value)}${r.preview ? ` [preview of ~${r.valueTokens} tokens: ${r.uri}]` : ""}`,
           ),
+          ...(o.omitted ? [`Left out: ${o.omitted.note}.`] : []),
         ].join("\n"),
+  links: (o) => o.results.filter((r) => r.uri).map((r) => ({ uri: r.uri as string, name: r.key })),
 });

@@ -33,6 +33,14 @@ export const StoreInputSchema = z.object({
     .describe(
       "Optimistic concurrency: store only if the entry's current version equals this (0 = only if it does not exist).",
     ),
+  onDuplicate: z
+    .enum(["keep", "skip", "merge-tags"], {
+      error: (iss) => `onDuplicate '${String(iss.input)}' is not one of: keep, skip, merge-tags`,
+    })
+    .optional()
+    .describe(
+      "When the same value is already stored under another key of the namespace: keep both and report it (default), skip storing this one, or merge-tags (add these tags to the existing entry instead).",
+    ),
 });
 export type StoreInput = z.infer<typeof StoreInputSchema>;
 
@@ -50,6 +58,22 @@ export type EntryRef = z.infer<typeof EntryRefSchema>;
 export const StoreOutputSchema = z.object({
   entry: EntryRefSchema,
   created: z.boolean().describe("true when the key was new, false when an existing entry was updated"),
+  duplicate: z
+    .object({
+      keys: z.array(z.string()).describe("Other keys of the namespace holding the identical value."),
+      action: z.enum(["kept", "skipped", "merged-tags"]),
+      note: z.string(),
+    })
+    .optional(),
+  secrets: z
+    .object({
+      kinds: z.array(z.string()).describe("What the value seemed to hold, e.g. 'GitHub token'."),
+      masked: z
+        .boolean()
+        .describe("true when the secrets were replaced before storing (memory.secrets = mask)."),
+      note: z.string(),
+    })
+    .optional(),
 });
 export type StoreOutput = z.infer<typeof StoreOutputSchema>;
 
@@ -59,5 +83,11 @@ export const storeOperation = defineOperation({
   output: StoreOutputSchema,
   run: (bank, input) => bank.storeEntry(input),
   render: (o) =>
-    `${o.created ? "Stored" : "Updated"} '${o.entry.key}' in namespace '${o.entry.namespace}' (version ${o.entry.version}${o.entry.expiresAt ? `, expires ${o.entry.expiresAt}` : ""}).`,
+    [
+      o.duplicate?.action === "skipped"
+        ? `Not stored: '${o.entry.key}' in namespace '${o.entry.namespace}' already holds this value (version ${o.entry.version}).`
+        : `${o.duplicate?.action === "merged-tags" ? "Merged tags into" : o.created ? "Stored" : "Updated"} '${o.entry.key}' in namespace '${o.entry.namespace}' (version ${o.entry.version}${o.entry.expiresAt ? `, expires ${o.entry.expiresAt}` : ""}).`,
+      ...(o.duplicate?.action === "kept" ? [o.duplicate.note] : []),
+      ...(o.secrets ? [o.secrets.note] : []),
+    ].join("\n"),
 });

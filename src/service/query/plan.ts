@@ -2,7 +2,7 @@
 import type { SearchFilter } from "../../search/api.js";
 import type { QueryInput } from "../operations/query.js";
 import { decodeCursor, fingerprint } from "./cursor.js";
-import { RESPONSE_BUDGET_BYTES, type ResponseOptions } from "./page.js";
+import { DEFAULT_ANSWER_TOKENS, RESPONSE_BUDGET_BYTES, type ResponseOptions } from "./page.js";
 
 export type QueryPlan = ReturnType<typeof planQuery>;
 
@@ -40,8 +40,16 @@ export function planQuery(input: QueryInput, options: ResponseOptions, now: numb
   // The text side of a fused hybrid query is planned in hybrid mode too.
   const planMode = mode === "fulltext" || mode === "fuzzy" || mode === "hybrid" ? mode : undefined;
   const decoded = input.cursor ? decodeCursor(input.cursor, queryId, text, planMode) : undefined;
-  const maxBytes = options.maxBytes ?? RESPONSE_BUDGET_BYTES;
-  return { text, mode, filter, limit, queryId, after: decoded?.after, fusion: decoded?.fusion, maxBytes };
+  // The budget cuts a page, never reorders it: it is not part of the query's identity, so a
+  // caller may continue a cursor with a larger budget.
+  const budget = {
+    maxBytes: options.maxBytes ?? RESPONSE_BUDGET_BYTES,
+    maxTokens: Math.min(
+      input.maxTokens ?? DEFAULT_ANSWER_TOKENS,
+      options.maxTokens ?? Number.POSITIVE_INFINITY,
+    ),
+  };
+  return { text, mode, filter, limit, queryId, after: decoded?.after, fusion: decoded?.fusion, budget };
 }
 
 function mergeNamespaces(one?: string, many?: readonly string[]): string[] | undefined {

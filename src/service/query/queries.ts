@@ -15,7 +15,13 @@ import type { OperationContext } from "../operations/operation.js";
 import type { ParallelQueryInput, ParallelQueryOutput } from "../operations/parallel-query.js";
 import type { QueryInput, QueryOutput } from "../operations/query.js";
 import type { StoreRead } from "../reads.js";
-import { page, RESPONSE_BUDGET_BYTES, type ResponseOptions } from "./page.js";
+import {
+  DEFAULT_ANSWER_TOKENS,
+  MIN_ANSWER_TOKENS,
+  page,
+  RESPONSE_BUDGET_BYTES,
+  type ResponseOptions,
+} from "./page.js";
 import { planQuery } from "./plan.js";
 import { passes, scanQuery, substringQuery } from "./scan.js";
 
@@ -40,7 +46,7 @@ export class Queries {
   querySync(input: QueryInput, options: ResponseOptions = {}): QueryOutput {
     const read = this.deps.read();
     const q = planQuery(input, options, read.now);
-    const { text, mode, filter, limit, queryId, after, maxBytes } = q;
+    const { text, mode, filter, limit, queryId, after, budget } = q;
     if (mode === "semantic") {
       throw new MemoryError(
         "UNAVAILABLE",
@@ -55,14 +61,7 @@ export class Queries {
     const index = this.deps.index.current();
     if (index) {
       const found = index.search({ text, mode, filter, limit, ...(after ? { after } : {}) });
-      return page(
-        found.hits,
-        found.hasMore,
-        queryId,
-        maxBytes,
-        (n, k) => read.stored(n, k),
-        found.next?.plan,
-      );
+      return page(found.hits, found.hasMore, queryId, budget, (n, k) => read.stored(n, k), found.next?.plan);
     }
     return substringQuery(read, q);
   }
@@ -120,7 +119,7 @@ export class Queries {
     const textIndex = mode === "semantic" ? undefined : index.current();
     if (!textIndex) {
       const found = semantic.rank(vector, accept, q.limit, q.after);
-      return page(found.hits, found.hasMore, q.queryId, q.maxBytes, lookup);
+      return page(found.hits, found.hasMore, q.queryId, q.budget, lookup);
     }
     const plan = q.after?.plan ?? textIndex.plan(text, "hybrid");
     const start: SearchCursor = { score: Number.MAX_VALUE, namespace: "", key: "", plan };
@@ -132,7 +131,7 @@ export class Queries {
       q.after,
       q.fusion,
     );
-    return page(found.hits, found.hasMore, q.queryId, q.maxBytes, lookup, plan, found.fusion);
+    return page(found.hits, found.hasMore, q.queryId, q.budget, lookup, plan, found.fusion);
   }
 
   /** parallel_query: every search its own page, run `performance.concurrentQueries` at a time. */
@@ -153,10 +152,15 @@ export class Queries {
         jobs.push({ label, q });
       }
     }
-    // Every page is cut to its share of one response budget: 100 searches of large values must
-    // not add up to an answer the client cannot take.
-    const maxBytes = Math.max(64 * 1024, Math.floor(RESPONSE_BUDGET_BYTES / Math.max(1, jobs.length)));
-    const report = await runBatch(jobs, async (job) => this.query(job.q, { maxBytes }), {
+    // Every page is cut to its share of one response budget (bytes and tokens): 100 searches of
+    // large values must not add up to an answer the client cannot take, or a model cannot read.
+    const shares = Math.max(1, jobs.length);
+    const maxBytes = Math.max(64 * 1024, Math.floor(RESPONSE_BUDGET_BYTES / shares));
+    const maxTokens = Math.max(
+      MIN_ANSWER_TOKENS,
+      Math.floor((input.maxTokens ?? DEFAULT_ANSWER_TOKENS) / shares),
+    );
+    const report = await runBatch(jobs, async (job) => this.query(job.q, { maxBytes, maxTokens }), {
       concurrency: this.deps.concurrentQueries,
       retries: 0,
       ...(progress.signal ? { signal: progress.signal } : {}),
@@ -171,6 +175,8 @@ export class Queries {
               ...base,
               results: o.value.results,
               ...(o.value.nextCursor ? { nextCursor: o.value.nextCursor } : {}),
+              ...(o.value.omitted ? { omitted: o.value.omitted } : {}),
+              tokens: o.value.tokens,
             }
           : { ...base, results: [], error: o?.message ?? "failed" };
       }),

@@ -31,7 +31,7 @@ export function scanQuery(read: StoreRead, input: QueryInput, q: QueryPlan, exac
     }
   }
   const { hits: pageHits, hasMore } = pageAfter(hits, q.after, q.limit);
-  return page(pageHits, hasMore, q.queryId, q.maxBytes, (n, k) => read.stored(n, k));
+  return page(pageHits, hasMore, q.queryId, q.budget, (n, k) => read.stored(n, k));
 }
 
 /** With memory.indexing off: a plain scan that counts query words found in key, value and tags. */
@@ -48,7 +48,7 @@ export function substringQuery(read: StoreRead, q: QueryPlan): QueryOutput {
     }
   }
   const { hits: pageHits, hasMore } = pageAfter(hits, q.after, q.limit);
-  return page(pageHits, hasMore, q.queryId, q.maxBytes, (n, k) => read.stored(n, k));
+  return page(pageHits, hasMore, q.queryId, q.budget, (n, k) => read.stored(n, k));
 }
 
 /** The filter of a query applied to one entry, as the index applies it while scoring. */

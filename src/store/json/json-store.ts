@@ -74,6 +74,7 @@ import {
   type Snapshot,
   writeSnapshot,
 } from "./snapshot.js";
+import { watchStoreFiles } from "./watch.js";
 
 export interface JsonStoreOptions {
   /** The snapshot file, e.g. memory/claude-flow-data.json. Its siblings hold the journal and backups. */
@@ -179,6 +180,10 @@ export class JsonStore implements Backend {
 
   observe(observer: StoreObserver): void {
     this.state.observe(observer);
+  }
+
+  watch(listener: () => void): () => void {
+    return watchStoreFiles(this.layout, listener, this.log);
   }
 
   async open(): Promise<void> {

@@ -111,13 +111,18 @@ describe("semantic search in MemoryBank", () => {
         value: `${i % 3 ? "database" : "storage"} ${i % 2 ? "backups" : "replication"} ${"note ".repeat(i % 7)}`,
       })),
     });
-    const all = await bank.query({ query: "database backups", limit: 1000 });
+    const all = await bank.query({ query: "database backups", limit: 1000, maxTokens: 200_000 });
     const seen: string[] = [];
     let cursor: string | undefined;
     let round = 0;
     do {
       // Pages of 30 with 160 matches: the fused ranking widens its BM25 window beyond the first 100.
-      const page = await bank.query({ query: "database backups", limit: 30, ...(cursor ? { cursor } : {}) });
+      const page = await bank.query({
+        query: "database backups",
+        limit: 30,
+        maxTokens: 200_000,
+        ...(cursor ? { cursor } : {}),
+      });
       seen.push(...page.results.map((r) => r.key));
       cursor = page.nextCursor;
       await bank.batchStore({
