@@ -6,5 +6,7 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // One PostgreSQL server for the run; each PostgreSQL test file makes its own database.
+    globalSetup: ["test/store/postgres/global-setup.ts"],
   },
 });

@@ -15,6 +15,7 @@ import {
   NamespaceSchema,
   parseDuration,
 } from "./model.js";
+import { PostgresConfigSchema } from "./store/postgres/settings.js";
 
 export const CONFIG_FILE = "claude-flow.config.json";
 
@@ -97,8 +98,13 @@ const TransportSchema = z.object({
 
 export const MemoryConfigSchema = z.object({
   backend: z
-    .enum(["json"], { error: (iss) => `backend '${String(iss.input)}' is not supported: use "json"` })
+    .enum(["json", "postgres"], {
+      error: (iss) => `backend '${String(iss.input)}' is not supported: use "json" or "postgres"`,
+    })
     .default("json"),
+  postgres: PostgresConfigSchema.prefault({}).describe(
+    'Used when backend is "postgres"; credentials come from the environment (docs/team-memory.md).',
+  ),
   path: z.string().min(1).default("./memory/claude-flow-data.json"),
   cacheSize: posInt("cacheSize", 0).max(10_000_000).default(5000),
   indexing: z.boolean().default(true),

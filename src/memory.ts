@@ -48,6 +48,8 @@ import {
 import type { Backend, Change, TxView } from "./store/backend.js";
 import { ensureDir } from "./store/files.js";
 import { JsonStore } from "./store/json-store.js";
+import { PostgresBackend } from "./store/postgres/backend.js";
+import { resolveSettings } from "./store/postgres/settings.js";
 
 export interface MemoryBankOptions {
   log?: (message: string) => void;
@@ -90,6 +92,15 @@ export class MemoryBank {
     this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
     this.store =
       options.backend ??
+      (this.config.backend === "postgres"
+        ? new PostgresBackend({
+            settings: resolveSettings(this.config.postgres),
+            fsync: this.config.store.fsync,
+            exclusive: !this.config.performance.enableParallelAccess,
+            isExpired: (e, now) => isExpired(e, this.retention, now),
+            log: this.log,
+          })
+        : undefined) ??
       new JsonStore({
         dataPath: loaded.dataPath,
         fsync: this.config.store.fsync,
