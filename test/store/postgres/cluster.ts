@@ -8,7 +8,7 @@ import pg from "pg";
 import { inject } from "vitest";
 import { type ClusterInfo, clusterUrl, PostgresCluster } from "../../../bench/lib/postgres-cluster.js";
 
-export { clusterUrl, type ClusterInfo };
+export { type ClusterInfo, clusterUrl };
 
 /** The shared server, or the reason it could not start (thrown, so the test fails saying it). */
 export function sharedCluster(): ClusterInfo {
@@ -37,12 +37,18 @@ export interface TestDatabase {
   /** The environment a memory-bank process needs to use this database (URL in MEMORY_BANK_DATABASE_URL). */
   env(url?: string): Record<string, string>;
   /** A login role with a random password; returns its URL for this database. */
-  role(name: string, options?: { grants?: string[] }): Promise<{ user: string; password: string; url: string }>;
+  role(
+    name: string,
+    options?: { grants?: string[] },
+  ): Promise<{ user: string; password: string; url: string }>;
   close(): Promise<void>;
 }
 
 /** A fresh database on `info` (the shared server unless given), dropped by close(). */
-export async function testDatabase(label: string, info: ClusterInfo = sharedCluster()): Promise<TestDatabase> {
+export async function testDatabase(
+  label: string,
+  info: ClusterInfo = sharedCluster(),
+): Promise<TestDatabase> {
   const name = `mb_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
   const root = await admin(info);
   try {

@@ -39,7 +39,13 @@ export interface ContractTarget {
 }
 
 let ids = 0;
-export function entry(namespace: string, key: string, value: unknown, version = 1, extra: Partial<Entry> = {}): Entry {
+export function entry(
+  namespace: string,
+  key: string,
+  value: unknown,
+  version = 1,
+  extra: Partial<Entry> = {},
+): Entry {
   const at = new Date().toISOString();
   return {
     id: `contract-${process.pid}-${++ids}`,
@@ -147,38 +153,44 @@ export function backendContract(name: string, target: ContractTarget): void {
       }
     });
 
-    withStore("keys are unique per namespace: a second put replaces, another namespace is another entry", async (s) => {
-      const a = await s.open();
-      try {
-        await a.write((tx) => bump(tx, "ns1", "k", "one"));
-        await a.write((tx) => bump(tx, "ns1", "k", "two"));
-        await a.write((tx) => bump(tx, "ns2", "k", "three"));
-        expect(a.size).toBe(2);
-        expect(a.get("ns1", "k")).toMatchObject({ value: "two", version: 2 });
-        expect(a.get("ns2", "k")).toMatchObject({ value: "three", version: 1 });
-        expect(a.namespace("ns1")?.size).toBe(1);
-      } finally {
-        await a.close();
-      }
-    });
+    withStore(
+      "keys are unique per namespace: a second put replaces, another namespace is another entry",
+      async (s) => {
+        const a = await s.open();
+        try {
+          await a.write((tx) => bump(tx, "ns1", "k", "one"));
+          await a.write((tx) => bump(tx, "ns1", "k", "two"));
+          await a.write((tx) => bump(tx, "ns2", "k", "three"));
+          expect(a.size).toBe(2);
+          expect(a.get("ns1", "k")).toMatchObject({ value: "two", version: 2 });
+          expect(a.get("ns2", "k")).toMatchObject({ value: "three", version: 1 });
+          expect(a.namespace("ns1")?.size).toBe(1);
+        } finally {
+          await a.close();
+        }
+      },
+    );
 
-    withStore("a transaction reads its own writes and those of earlier transactions of its group", async (s) => {
-      const a = await s.open();
-      try {
-        const [first, second] = await Promise.all([
-          a.write((tx) => {
-            bump(tx, "g", "k", "first");
-            return tx.get("g", "k")?.value;
-          }),
-          a.write((tx) => bump(tx, "g", "k", "second").version),
-        ]);
-        expect(first).toBe("first");
-        expect(second).toBe(2);
-        expect(a.get("g", "k")).toMatchObject({ value: "second", version: 2 });
-      } finally {
-        await a.close();
-      }
-    });
+    withStore(
+      "a transaction reads its own writes and those of earlier transactions of its group",
+      async (s) => {
+        const a = await s.open();
+        try {
+          const [first, second] = await Promise.all([
+            a.write((tx) => {
+              bump(tx, "g", "k", "first");
+              return tx.get("g", "k")?.value;
+            }),
+            a.write((tx) => bump(tx, "g", "k", "second").version),
+          ]);
+          expect(first).toBe("first");
+          expect(second).toBe(2);
+          expect(a.get("g", "k")).toMatchObject({ value: "second", version: 2 });
+        } finally {
+          await a.close();
+        }
+      },
+    );
 
     withStore("a transaction that throws changes nothing; the others of its group commit", async (s) => {
       const a = await s.open();
@@ -239,32 +251,39 @@ export function backendContract(name: string, target: ContractTarget): void {
       }
     });
 
-    withStore("observers get one reset at open, then every change in order, with the previous entry", async (s, store) => {
-      const other = await s.open();
-      await other.write((tx) => bump(tx, "o", "before", 0));
-      const events: string[] = [];
-      const watched = store.backend();
-      watched.observe({
-        applied: (c: Change) => events.push(describeChange(c)),
-        reset: () => events.push("reset"),
-      });
-      await watched.open();
-      try {
-        expect(watched.get("o", "before")).toBeDefined();
-        await watched.write((tx) => bump(tx, "o", "k", 1));
-        await watched.write((tx) => bump(tx, "o", "k", 2));
-        await watched.write((tx) => tx.del("o", "k"));
-        // What existed before open may arrive as the reset alone or as reset plus replayed puts.
-        expect(events[0]).toBe("reset");
-        expect(events.filter((e) => e.includes("o/k"))).toEqual(["put o/k v1 new", "put o/k v2 after v1", "del o/k v2"]);
-        // Another instance's changes reach observers too.
-        await other.write((tx) => bump(tx, "o", "remote", 1));
-        await seen(target, watched, () => events.includes("put o/remote v1 new"), "remote write observed");
-      } finally {
-        await watched.close();
-        await other.close();
-      }
-    });
+    withStore(
+      "observers get one reset at open, then every change in order, with the previous entry",
+      async (s, store) => {
+        const other = await s.open();
+        await other.write((tx) => bump(tx, "o", "before", 0));
+        const events: string[] = [];
+        const watched = store.backend();
+        watched.observe({
+          applied: (c: Change) => events.push(describeChange(c)),
+          reset: () => events.push("reset"),
+        });
+        await watched.open();
+        try {
+          expect(watched.get("o", "before")).toBeDefined();
+          await watched.write((tx) => bump(tx, "o", "k", 1));
+          await watched.write((tx) => bump(tx, "o", "k", 2));
+          await watched.write((tx) => tx.del("o", "k"));
+          // What existed before open may arrive as the reset alone or as reset plus replayed puts.
+          expect(events[0]).toBe("reset");
+          expect(events.filter((e) => e.includes("o/k"))).toEqual([
+            "put o/k v1 new",
+            "put o/k v2 after v1",
+            "del o/k v2",
+          ]);
+          // Another instance's changes reach observers too.
+          await other.write((tx) => bump(tx, "o", "remote", 1));
+          await seen(target, watched, () => events.includes("put o/remote v1 new"), "remote write observed");
+        } finally {
+          await watched.close();
+          await other.close();
+        }
+      },
+    );
 
     withStore("an atomic write is all or nothing, and another instance sees all of it at once", async (s) => {
       const a = await s.open();
@@ -287,7 +306,12 @@ export function backendContract(name: string, target: ContractTarget): void {
           },
           { atomic: true },
         );
-        await seen(target, b, () => b.get("atomic", keys[keys.length - 1] as string) !== undefined, "atomic batch");
+        await seen(
+          target,
+          b,
+          () => b.get("atomic", keys[keys.length - 1] as string) !== undefined,
+          "atomic batch",
+        );
         done = true;
         await watch;
         expect(partial, "another instance saw part of an atomic batch").toEqual([]);
@@ -309,24 +333,27 @@ export function backendContract(name: string, target: ContractTarget): void {
       }
     });
 
-    withStore("another instance's writes become visible to refresh() (immediately, or within the feed's delay)", async (s) => {
-      const a = await s.open();
-      const b = await s.open();
-      try {
-        const before = b.revision;
-        await a.write((tx) => bump(tx, "x", "from-a", "hello"));
-        await seen(target, b, () => b.get("x", "from-a")?.value === "hello", "a's write on b");
-        expect(b.revision).toBeGreaterThan(before);
-        await b.write((tx) => bump(tx, "x", "from-a", "reply"));
-        await seen(target, a, () => a.get("x", "from-a")?.version === 2, "b's update on a");
-        await b.write((tx) => tx.del("x", "from-a"));
-        await seen(target, a, () => a.get("x", "from-a") === undefined, "b's delete on a");
-        expect(a.size).toBe(0);
-      } finally {
-        await a.close();
-        await b.close();
-      }
-    });
+    withStore(
+      "another instance's writes become visible to refresh() (immediately, or within the feed's delay)",
+      async (s) => {
+        const a = await s.open();
+        const b = await s.open();
+        try {
+          const before = b.revision;
+          await a.write((tx) => bump(tx, "x", "from-a", "hello"));
+          await seen(target, b, () => b.get("x", "from-a")?.value === "hello", "a's write on b");
+          expect(b.revision).toBeGreaterThan(before);
+          await b.write((tx) => bump(tx, "x", "from-a", "reply"));
+          await seen(target, a, () => a.get("x", "from-a")?.version === 2, "b's update on a");
+          await b.write((tx) => tx.del("x", "from-a"));
+          await seen(target, a, () => a.get("x", "from-a") === undefined, "b's delete on a");
+          expect(a.size).toBe(0);
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      },
+    );
 
     withStore("read-modify-write transactions from two instances never lose an update", async (s) => {
       const a = await s.open();
