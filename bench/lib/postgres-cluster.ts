@@ -142,7 +142,8 @@ export class PostgresCluster {
       user: "postgres",
       password,
       authMethod: "scram-sha-256",
-      persistent: false,
+      // stop() must keep the data (restart tests); destroy() removes it.
+      persistent: true,
       createPostgresUser: isRoot(),
       onLog: (m: string) => keep(String(m)),
       onError: (m: unknown) => keep(`[error] ${String(m)}`),

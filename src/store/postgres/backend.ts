@@ -33,6 +33,7 @@ import type {
 } from "../backend.js";
 import {
   type Client,
+  checkout,
   createPool,
   explain,
   isConnectionError,
@@ -182,7 +183,7 @@ export class PostgresBackend implements Backend {
     this.pool = pool;
     let c: PoolClient | undefined;
     try {
-      c = await pool.connect();
+      c = await checkout(pool);
       const applied = await migrate(c, s.schema, { user: s.user, database: s.database });
       if (applied.length > 0) this.log(`schema ${s.schema}: applied migration ${applied.join(", ")}`);
       const missing = await missingPrivileges(c, s.schema);
@@ -501,7 +502,7 @@ export class PostgresBackend implements Backend {
     const pool = this.pool;
     if (!pool || this.closed) throw new MemoryError("UNAVAILABLE", "the store is closed");
     try {
-      return await pool.connect();
+      return await checkout(pool);
     } catch (error) {
       throw explain(error, this.settings, what, outcome);
     }
@@ -824,8 +825,8 @@ export class PostgresBackend implements Backend {
     while (Date.now() < deadline && !this.closed) {
       let c: PoolClient | undefined;
       try {
-        c = await this.pool?.connect();
-        if (!c) return undefined;
+        if (!this.pool) return undefined;
+        c = await checkout(this.pool);
         await c.query("BEGIN");
         // Waits for the lost transaction's server side to finish if it still runs: it holds the row.
         await c.query(`SELECT 1 FROM ${this.s}.head WHERE id = 1 FOR SHARE`);

@@ -81,6 +81,28 @@ export function createPool(s: PostgresSettings, o: SessionOptions, onIdleError: 
   return pool;
 }
 
+/**
+ * A pooled connection with an error listener for as long as it is checked out. The pool
+ * listens only to idle connections; a checked-out one that the server cuts between two queries
+ * ("terminating connection due to administrator command") would otherwise emit an 'error'
+ * nobody hears, which ends the process. The next query on it fails instead, and release()
+ * hands it back as broken so the pool does not reuse it.
+ */
+export async function checkout(pool: Pool): Promise<PoolClient> {
+  const c = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (e: Error) => {
+    broken = e;
+  };
+  c.on("error", onError);
+  const release = c.release.bind(c);
+  c.release = (err?: Error | boolean) => {
+    c.removeListener("error", onError);
+    return release(err ?? broken);
+  };
+  return c;
+}
+
 export function createClient(s: PostgresSettings, o: SessionOptions): Client {
   return new (pg().Client)(clientConfig(s, o));
 }
