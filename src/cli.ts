@@ -12,6 +12,7 @@ import { Command, CommanderError, Option } from "commander";
 import { analyze } from "./analyze.js";
 import { concurrentExport } from "./backup.js";
 import { cleanup, readRetentionFile } from "./cleanup.js";
+import { registerMigrate } from "./cli/migrate.js";
 import { type LoadedConfig, loadConfig } from "./config.js";
 import { debugInfo } from "./debug.js";
 import { deleteEntries } from "./delete.js";
@@ -772,6 +773,11 @@ export function buildCli(): Command {
       );
     });
 
+  registerMigrate(program, {
+    configPath: () => g().config,
+    json: () => g().json ?? false,
+    log: (m) => storeLog(g().verbose ?? false)(m),
+  });
   return program;
 }
 
