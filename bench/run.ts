@@ -16,9 +16,10 @@ import { ms, summarize } from "./lib/stats.js";
 import { type ClaimsPlan, claimsSection } from "./sections/claims.js";
 import { type MultiPlan, multiprocSection } from "./sections/multiproc.js";
 import { type PeerPlan, peerSection } from "./sections/peer.js";
+import { type PostgresPlan, postgresSection } from "./sections/postgres.js";
 import { type ScalingPlan, scalingSection } from "./sections/scaling.js";
 
-const SECTIONS = ["peer", "scaling", "claims", "multi"] as const;
+const SECTIONS = ["peer", "scaling", "claims", "multi", "postgres"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -36,7 +37,7 @@ function parseArgs(argv: string[]) {
     } else if (a === "--out" || a.startsWith("--out=")) out = a.includes("=") ? a.slice(6) : argv[++i];
     else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        "usage: node dist/bench/run.js [--quick] [--only peer,scaling,claims,multi] [--out FILE.md]\n",
+        "usage: node dist/bench/run.js [--quick] [--only peer,scaling,claims,multi,postgres] [--out FILE.md]\n",
       );
       process.exit(0);
     } else throw new Error(`unknown argument '${a}'`);
@@ -49,6 +50,7 @@ interface Plan {
   scaling: ScalingPlan;
   claims: ClaimsPlan;
   multi: MultiPlan;
+  postgres: PostgresPlan;
 }
 
 const FULL: Plan = {
@@ -72,6 +74,7 @@ const FULL: Plan = {
     exchangeRounds: 2,
   },
   multi: { n: 10_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 500 },
+  postgres: { n: 10_000, samples: 300, writers: 4, writesPerProcess: 300, visibilityRounds: 100 },
 };
 
 const QUICK: Plan = {
@@ -88,6 +91,7 @@ const QUICK: Plan = {
     exchangeRounds: 1,
   },
   multi: { n: 1_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 100 },
+  postgres: { n: 1_000, samples: 100, writers: 4, writesPerProcess: 100, visibilityRounds: 30 },
 };
 
 /** The disk under the benchmark's stores: what one small append + fdatasync costs. */
@@ -279,6 +283,7 @@ async function main(): Promise<void> {
     }
     if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
     emit(targetsSection(peer, scaling, claims, probe.raw.p50));
+    if (args.only.includes("postgres")) emit((await postgresSection(ws, plan.postgres, log)).section);
   } catch (error) {
     log(`benchmark failed: ${(error as Error).stack ?? String(error)}`);
     throw error;

@@ -80,8 +80,12 @@ async function start(
   };
 }
 
-export function startOurs(projectDir: string, timeoutMs = 120_000): Promise<Running> {
-  return start([OUR_CLI, "serve"], projectDir, {}, timeoutMs);
+export function startOurs(
+  projectDir: string,
+  timeoutMs = 120_000,
+  env: Record<string, string> = {},
+): Promise<Running> {
+  return start([OUR_CLI, "serve"], projectDir, env, timeoutMs);
 }
 
 export function startPeer(memoryFile: string, timeoutMs = 120_000): Promise<Running> {
