@@ -23,7 +23,7 @@ import { clusterUrl, PostgresCluster } from "../lib/postgres-cluster.js";
 import type { Workspace } from "../lib/preload.js";
 import type { Section } from "../lib/report.js";
 import { startOurs } from "../lib/servers.js";
-import { count, ms, type Summary, sample, settle, summarize } from "../lib/stats.js";
+import { count, ms, type Summary, settle, summarize } from "../lib/stats.js";
 
 export interface PostgresPlan {
   n: number;

@@ -223,6 +223,7 @@ export class PostgresBackend implements Backend {
       position: () => this.seq,
       apply: (rows) => this.applyRows(rows),
       reload: (c) => this.load(c, false, false),
+      rewound: (c, head) => this.rewound(c, head),
       sawHead: (head, sentAt, receivedAt) => this.sawHead(head, sentAt, receivedAt),
       log: (m) => this.log(m),
     };
@@ -254,7 +255,12 @@ export class PostgresBackend implements Backend {
    * was pruned past us) only what differs is emitted, so the search index is patched.
    * `locked`: called by a writer inside its transaction, where nothing else can commit.
    */
-  private async load(c: Client | PoolClient, initial: boolean, locked: boolean): Promise<void> {
+  private async load(
+    c: Client | PoolClient,
+    initial: boolean,
+    locked: boolean,
+    backwards = false,
+  ): Promise<void> {
     if (!locked) await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
       const h = await c.query<HeadRow>(headQuery(this.settings.schema));
@@ -293,7 +299,7 @@ export class PostgresBackend implements Backend {
       await c.query("CLOSE memory_bank_load");
       if (!locked) await c.query("COMMIT");
       // A writer of this process got further while this load ran: what it holds is newer.
-      if (!initial && head.seq < this.seq) return;
+      if (!initial && !backwards && head.seq < this.seq) return;
       const old = this.state;
       this.state = next;
       this.rowSeq = rowSeq;
@@ -313,6 +319,18 @@ export class PostgresBackend implements Backend {
       if (!locked) await c.query("ROLLBACK").catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * The database's head is behind what this process applied: it was restored from a backup (or
+   * the schema recreated). Its content is the truth now; entries this process had beyond it are
+   * gone from the store, and the reload emits their removal.
+   */
+  private async rewound(c: Client | PoolClient, head: number): Promise<void> {
+    this.log(
+      `the change feed of ${this.settings.schema} is at change ${head}, behind this process's ${this.seq} (the database was restored from a backup?): reloading the whole table`,
+    );
+    await this.load(c, false, false, true);
   }
 
   private noteDefect(row: { namespace: string; key: string; seq: number }, defect: string): void {
@@ -535,9 +553,14 @@ export class PostgresBackend implements Backend {
       if (!head)
         throw new MemoryError("CORRUPT_DATA", `the head row of schema ${this.settings.schema} is missing`);
       this.sawHead(head, sentAt, Date.now());
-      if (head.seq > this.seq || head.pruned_through > this.seq || this.mustReload) {
-        if (head.pruned_through > this.seq || this.mustReload) {
-          await this.load(c, false, true);
+      if (head.seq !== this.seq || head.pruned_through > this.seq || this.mustReload) {
+        if (head.pruned_through > this.seq || this.mustReload || head.seq < this.seq) {
+          if (head.seq < this.seq) {
+            this.log(
+              `the change feed of ${this.settings.schema} is at change ${head.seq}, behind this process's ${this.seq} (the database was restored from a backup?): reloading the whole table`,
+            );
+          }
+          await this.load(c, false, true, true);
           this.mustReload = false;
         } else await catchUp(c, this.settings.schema, this.feedTarget(), head.seq, head.pruned_through);
       }

@@ -45,6 +45,8 @@ export interface FeedTarget {
   apply(rows: ChangeRow[]): void;
   /** Replaces the whole state from the tables (the feed was pruned past our position). */
   reload(c: Client | PgClient): Promise<void>;
+  /** The head is behind our position (a restored backup): reload, even backwards. */
+  rewound(c: Client | PgClient, head: number): Promise<void>;
   /** The head row as last read, with the local time around the read (the store's clock). */
   sawHead(head: HeadRow, sentAt: number, receivedAt: number): void;
   log(message: string): void;
@@ -207,6 +209,10 @@ export class Feed {
     const head = r.rows[0];
     if (!head) throw new Error(`the head row of ${this.settings.schema} is missing`);
     this.target.sawHead(head, sentAt, Date.now());
+    if (head.seq < this.target.position()) {
+      await this.target.rewound(c, head.seq);
+      return;
+    }
     if (head.seq > this.target.position() || head.pruned_through > this.target.position()) {
       await catchUp(c, this.settings.schema, this.target, head.seq, head.pruned_through);
     }
