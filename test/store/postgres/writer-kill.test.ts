@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, type Connected, connect, ok, removeProject, tempProject } from "../../helpers.js";
 import { postgresConfig, type TestDatabase, testDatabase } from "./cluster.js";
 
-const BATCH = 4000;
+const BATCH = 3000;
 let db: TestDatabase;
 let dir: string;
 let watcher: Connected;
