@@ -79,7 +79,6 @@ describe("a writer killed with SIGKILL mid-transaction", () => {
       "locked",
       "complete",
       "writing",
-      "writing",
       "locked",
       "writing",
     ];
