@@ -66,11 +66,10 @@ describe("the change feed", () => {
     // The feed's own connection stops listening: only the poll can bring changes now.
     const feed = (b as unknown as { feed: { client: { query(q: string): Promise<unknown> } } }).feed;
     await feed.client.query("UNLISTEN *");
-    const start = performance.now();
-    await put(a, entry("p", "after-unlisten", 1));
-    await until("the write reached b by polling", () => b.get("p", "after-unlisten") !== undefined);
-    // Not a timing assertion: only that it came (the poll is 200 ms here).
-    expect(performance.now() - start).toBeGreaterThanOrEqual(0);
+    for (let i = 0; i < 3; i++) {
+      await put(a, entry("p", `after-unlisten-${i}`, i));
+      await until("the write reached b by polling", () => b.get("p", `after-unlisten-${i}`) !== undefined);
+    }
   });
 });
 
@@ -116,7 +115,7 @@ describe("every session cut, repeatedly, under atomic batches", () => {
     await load;
 
     process.stderr.write(
-      `sessions cut 5 times: ${acked.length} batches acknowledged, ${failed.length} failed\n`,
+      `sessions cut 5 times: ${acked.length} batches acknowledged, ${failed.length} failed: ${[...new Set(failed.map((f) => f.message.replace(/\d+/g, "N").slice(0, 240)))].join(" | ")}\n`,
     );
     expect(failed.length, "no call was in flight at a cut: the fault was not exercised").toBeGreaterThan(0);
     for (const f of failed) {
