@@ -171,11 +171,20 @@ export function explain(error: unknown, s: PostgresSettings, what: string, outco
         `${what}: another writer held the store's write lock on ${target} for too long (lock_timeout)${tail}; retry`,
       );
     case "57P01":
+      // A shutdown, a restart, or an administrator's pg_terminate_backend.
+      return new MemoryError(
+        "UNAVAILABLE",
+        `${what}: PostgreSQL at ${target} ended the session (${msg})${tail}`,
+      );
     case "57P02":
+      return new MemoryError(
+        "UNAVAILABLE",
+        `${what}: PostgreSQL at ${target} crashed or is recovering (${msg})${tail}`,
+      );
     case "57P03":
       return new MemoryError(
         "UNAVAILABLE",
-        `${what}: PostgreSQL at ${target} is shutting down or starting up (${msg})${tail}`,
+        `${what}: PostgreSQL at ${target} is starting up or shutting down and takes no connection (${msg})${tail}`,
       );
     case "53300":
       return new MemoryError(

@@ -127,8 +127,8 @@ describe("PostgreSQL restarted and crashed under load", () => {
           ? "lost during COMMIT, outcome unknown"
           : /refused the connection/.test(m)
             ? "connection refused"
-            : /shutting down or starting up/.test(m)
-              ? "server shutting down or starting up"
+            : /ended the session|starting up or shutting down|crashed or is recovering/.test(m)
+              ? "session ended by the server, or server not ready"
               : /was lost/.test(m)
                 ? "connection lost"
                 : m.slice(0, 80);
