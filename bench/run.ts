@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only peer,scaling,claims,multi] [-- --out FILE.md]
+ * npm run bench [-- --quick] [-- --only peer,scaling,claims,multi,sessions,postgres] [-- --out FILE.md]
  *
  * Runs every section, prints each table as it is done, and writes bench/RESULTS.md plus the
  * latency chart bench/latency.svg (--quick writes bench/RESULTS.quick.md and latency.quick.svg).
@@ -18,8 +18,9 @@ import { type MultiPlan, multiprocSection } from "./sections/multiproc.js";
 import { type PeerPlan, peerSection } from "./sections/peer.js";
 import { type PostgresPlan, postgresSection } from "./sections/postgres.js";
 import { type ScalingPlan, scalingSection } from "./sections/scaling.js";
+import { type SessionsPlan, sessionsSection } from "./sections/sessions.js";
 
-const SECTIONS = ["peer", "scaling", "claims", "multi", "postgres"] as const;
+const SECTIONS = ["peer", "scaling", "claims", "multi", "sessions", "postgres"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -37,7 +38,7 @@ function parseArgs(argv: string[]) {
     } else if (a === "--out" || a.startsWith("--out=")) out = a.includes("=") ? a.slice(6) : argv[++i];
     else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        "usage: node dist/bench/run.js [--quick] [--only peer,scaling,claims,multi,postgres] [--out FILE.md]\n",
+        `usage: node dist/bench/run.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE.md]\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument '${a}'`);
@@ -50,6 +51,7 @@ interface Plan {
   scaling: ScalingPlan;
   claims: ClaimsPlan;
   multi: MultiPlan;
+  sessions: SessionsPlan;
   postgres: PostgresPlan;
 }
 
@@ -74,6 +76,17 @@ const FULL: Plan = {
     exchangeRounds: 2,
   },
   multi: { n: 10_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 500 },
+  sessions: {
+    sizes: [100_000, 1_000_000],
+    sessions: 4,
+    rounds: (n) => (n >= 1_000_000 ? 3 : 6),
+    samples: (n) => (n >= 1_000_000 ? 100 : 300),
+    detailSizes: [100_000],
+    writeRounds: 6,
+    writesPerSession: 300,
+    inflight: 8,
+    getRuns: 10,
+  },
   postgres: { n: 10_000, samples: 300, writers: 4, writesPerProcess: 300, visibilityRounds: 100 },
 };
 
@@ -91,6 +104,17 @@ const QUICK: Plan = {
     exchangeRounds: 1,
   },
   multi: { n: 1_000, processes: [1, 2, 4], inflight: [1, 8], writesPerProcess: 100 },
+  sessions: {
+    sizes: [10_000, 100_000],
+    sessions: 4,
+    rounds: (n) => (n >= 100_000 ? 2 : 3),
+    samples: () => 100,
+    detailSizes: [100_000],
+    writeRounds: 2,
+    writesPerSession: 100,
+    inflight: 8,
+    getRuns: 3,
+  },
   postgres: { n: 1_000, samples: 100, writers: 4, writesPerProcess: 100, visibilityRounds: 30 },
 };
 
@@ -221,7 +245,7 @@ function targetsSection(
     (v) => `${(v / 2 ** 30).toFixed(2)} GiB`,
   );
   return {
-    title: "5. Targets",
+    title: "6. Targets",
     tables: [{ headers: ["target", "measured in this run", "status"], rows }],
     notes: [
       `For scale: one small journal append + fdatasync on this disk costs ${ms(fsyncP50)} (p50); every acknowledged store pays one (batches and concurrent writers share it).`,
@@ -258,7 +282,7 @@ async function main(): Promise<void> {
     `- Machine: ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()})`,
     `- Node ${process.version}; code at ${gitCommit()}`,
     `- Disk under the stores (${os.tmpdir()}): 300-byte append + fdatasync p50 ${ms(probe.raw.p50)}, p95 ${ms(probe.raw.p95)}; open + append + fdatasync + close (what one journal commit does) p50 ${ms(probe.full.p50)}, p95 ${ms(probe.full.p95)}`,
-    `- Rerun: \`npm run bench\` (about 10-15 minutes) or \`npm run bench -- --quick\` (under a minute).`,
+    `- Rerun: \`npm run bench\` (about 30-40 minutes on 2 busy cores, 20 of them section 5 with its 1M sessions) or \`npm run bench -- --quick\` (a few minutes).`,
     "",
   ].join("\n");
   process.stdout.write(header);
@@ -282,6 +306,7 @@ async function main(): Promise<void> {
       emit(claims.section);
     }
     if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
+    if (args.only.includes("sessions")) emit((await sessionsSection(ws, plan.sessions, log)).section);
     emit(targetsSection(peer, scaling, claims, probe.raw.p50));
     if (args.only.includes("postgres")) emit((await postgresSection(ws, plan.postgres, log)).section);
   } catch (error) {

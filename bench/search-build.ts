@@ -5,9 +5,9 @@
  *   npm run build
  *   node --expose-gc dist/bench/search-build.js --n 100000 --mode seq      # one run, JSON line
  *   node --expose-gc dist/bench/search-build.js --n 100000 --mode par --workers 1
- *   node dist/bench/search-build.js --compare /other/dist/src/search/index.js --n 100000
+ *   node dist/bench/search-build.js --compare /other/dist/src/search/api.js --n 100000
  *        # alternates runs of both libraries in child processes and prints side-by-side medians
- *   node dist/bench/search-build.js --check /other/dist/src/search/index.js --n 20000
+ *   node dist/bench/search-build.js --check /other/dist/src/search/api.js --n 20000
  *        # builds both and compares every answer of a query set (same results expected)
  *
  *   node dist/bench/search-build.js --startup 100000 [--cli /other/dist/src/cli.js]
@@ -24,8 +24,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Entry } from "../src/model.js";
-import { writeSnapshot } from "../src/store/snapshot.js";
+import type { Entry } from "../src/domain/entry.js";
+import { writeSnapshot } from "../src/store/json/snapshot.js";
 import { mulberry32 } from "./lib/random.js";
 
 interface Doc {
@@ -178,7 +178,7 @@ async function load(path: string): Promise<Lib> {
   return (await import(pathToFileURL(path).href)) as Lib;
 }
 
-const ownLib = fileURLToPath(new URL("../src/search/index.js", import.meta.url));
+const ownLib = fileURLToPath(new URL("../src/search/api.js", import.meta.url));
 
 async function check(otherPath: string): Promise<void> {
   const n = Number(arg("n", "20000"));

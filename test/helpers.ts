@@ -1,6 +1,7 @@
 /**
- * Test fixtures: temporary project directories and real server processes driven by the SDK client
- * over stdio, exactly as an agent runs them.
+ * Test fixtures: temporary project directories, and servers driven by the SDK client either over
+ * real stdio (a `serve` process, exactly as an agent runs it) or in this process over the SDK's
+ * in-memory transport (the same server wiring: mcp/server.ts's openServer).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterEach } from "vitest";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI = path.join(ROOT, "dist", "src", "cli.js");
@@ -25,12 +28,67 @@ export function removeProject(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** A maker of temporary projects for one test file; each is removed after its test. */
+export function tempProjects(): (config?: unknown) => string {
+  let dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs) removeProject(d);
+    dirs = [];
+  });
+  return (config?: unknown) => {
+    const d = tempProject(config);
+    dirs.push(d);
+    return d;
+  };
+}
+
 export interface Connected {
   client: Client;
-  transport: StdioClientTransport;
+  /** What the server wrote to stderr (its log lines). */
   stderr: () => string;
+  /** The server's process: a child over stdio, this process in-process. */
   pid: number | null;
   close: () => Promise<void>;
+}
+
+/**
+ * How the MCP suites (test/mcp/) reach the server: in this process over the SDK's in-memory
+ * transport (the fast tier), or over real stdio when MEMORY_BANK_TEST_TRANSPORT=stdio (the
+ * system tier runs the same suites again that way; see vitest.config.ts).
+ */
+export const MCP_TRANSPORT: "memory" | "stdio" =
+  process.env.MEMORY_BANK_TEST_TRANSPORT === "stdio" ? "stdio" : "memory";
+
+/** A server for `cwd` over the transport the tier asks for (MCP_TRANSPORT). */
+export function connectServer(cwd: string): Promise<Connected> {
+  return MCP_TRANSPORT === "stdio" ? connect(cwd) : connectInProcess(cwd);
+}
+
+/**
+ * The server of `cwd` in this process, over the SDK's in-memory transport: the config is read as
+ * a `serve` started in `cwd` with an empty environment reads it.
+ */
+export async function connectInProcess(cwd: string): Promise<Connected> {
+  const { loadConfig } = await import("../src/config/config.js");
+  const { openServer } = await import("../src/mcp/server.js");
+  let err = "";
+  const log = (m: string) => {
+    err += `memory-bank: ${m}\n`;
+  };
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const running = await openServer(loadConfig({ cwd, env: {} }), serverSide, log);
+  const client = new Client({ name: "memory-bank-test", version: "1.0.0" });
+  await client.connect(clientSide);
+  return {
+    client,
+    stderr: () => err,
+    pid: process.pid,
+    close: async () => {
+      await client.close();
+      // The bank closes (and compacts) after the client hangs up: wait, so the directory can go.
+      await running.done;
+    },
+  };
 }
 
 export interface ConnectOptions {
@@ -66,7 +124,6 @@ export async function connect(
   }
   return {
     client,
-    transport,
     stderr: () => err,
     pid: transport.pid,
     close: async () => {

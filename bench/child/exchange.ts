@@ -6,11 +6,12 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { concurrentExport } from "../../src/backup.js";
-import { cleanup } from "../../src/cleanup.js";
-import { loadConfig } from "../../src/config.js";
-import { importFrom } from "../../src/importer.js";
-import { MemoryBank } from "../../src/memory.js";
+import { loadConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { cleanup } from "../../src/service/operations/cleanup.js";
+import { exportOperation } from "../../src/service/operations/export.js";
+import { concurrentExport } from "../../src/transfer/backup-folder.js";
+import { importFrom } from "../../src/transfer/importer.js";
 
 interface Args {
   root: string;
@@ -59,13 +60,13 @@ for (let r = 0; r < args.rounds; r++) {
   // Export: one store, three ways to write it out.
   const src = project("export", args.exportTemplate);
   const bank = await open(src, true);
-  out.entries = bank.store.size;
-  out.namespaces = bank.store.namespaces().length;
+  out.entries = bank.read().size;
+  out.namespaces = bank.read().namespaces().length;
   const order = r % 2 === 0 ? ["par", "seq", "one"] : ["one", "seq", "par"];
   for (const way of order) {
     if (way === "one")
       out.exportSingleFile.push(
-        (await timed(() => bank.exportTo({ path: `memory/exports/all-${r}.json` }))).ms,
+        (await timed(async () => exportOperation.run(bank, { path: `memory/exports/all-${r}.json` }, {}))).ms,
       );
     else {
       const t = await timed(() => concurrentExport(bank, `bk-${way}-${r}`, { parallel: way === "par" }));

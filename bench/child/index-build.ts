@@ -5,10 +5,10 @@
  *   node dist/bench/child/index-build.js '{"n":100000,"rounds":2}'
  */
 
-import { toSearchDoc } from "../../src/memory.js";
+import type { SearchDoc } from "../../src/search/api.js";
+import { SearchIndex } from "../../src/search/api.js";
 import { defaultWorkerCount } from "../../src/search/build.js";
-import type { SearchDoc } from "../../src/search/index.js";
-import { SearchIndex } from "../../src/search/index.js";
+import { toSearchDoc } from "../../src/service/index-sync.js";
 import { entryOf } from "../lib/corpus.js";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as { n: number; rounds: number };

@@ -5,9 +5,9 @@
  *
  *   node dist/bench/child/inproc.js '{"dir":"...","n":100000,"samples":200}'
  */
-import { loadConfig } from "../../src/config.js";
-import { MemoryBank } from "../../src/memory.js";
-import { JsonStore } from "../../src/store/json-store.js";
+import { loadConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { JsonStore } from "../../src/store/json/json-store.js";
 import { Queries } from "../lib/corpus.js";
 import { sample } from "../lib/stats.js";
 
@@ -50,10 +50,10 @@ const store = await sample(args.samples, (i) =>
   bank.storeEntry({ key: `bench/new-${i}`, value: [q.sentence()], tags: ["bench"] }),
 );
 const exact = await sample(args.samples, () => {
-  const r = bank.query({ key: q.existingName() });
+  const r = bank.querySync({ key: q.existingName() });
   if (r.results.length !== 1) throw new Error("exact-key query found nothing");
 });
-const text = await sample(args.samples, () => bank.query({ query: q.text(), limit: 10 }));
+const text = await sample(args.samples, () => bank.querySync({ query: q.text(), limit: 10 }));
 
 process.stdout.write(
   `${JSON.stringify({ loadMs, openMs, indexMs, rss: mem.rss, heapUsed: mem.heapUsed, baseRss, store, exact, text })}\n`,

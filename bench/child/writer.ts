@@ -4,27 +4,19 @@
  * writes outstanding, and prints its latencies.
  *
  *   node dist/bench/child/writer.js '{"dir":"...","id":0,"count":1000,"inflight":1}'
+ *
+ * Optional arguments (namespace, key prefix, waitIndex) and the handshake: bench/lib/writer-protocol.ts.
+ * waitIndex says "ready" only once the background search index is built, so the writes are timed
+ * without an index build competing for the CPU.
  */
-import { loadConfig } from "../../src/config.js";
-import { MemoryBank } from "../../src/memory.js";
-import { Queries } from "../lib/corpus.js";
+import { loadConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { readyThenWait, writerArgs } from "../lib/writer-protocol.js";
 
-interface Args {
-  dir: string;
-  id: number;
-  count: number;
-  inflight: number;
-}
-
-const args = JSON.parse(process.argv[2] ?? "{}") as Args;
+const args = writerArgs();
 const bank = await MemoryBank.open(loadConfig({ cwd: args.dir }), { log: () => {} });
-const q = new Queries(1000, 0xabc + args.id);
-const values = Array.from({ length: args.count }, () => q.sentence());
-process.stdout.write("ready\n");
-await new Promise<void>((resolve) => {
-  process.stdin.once("data", () => resolve());
-  process.stdin.once("end", () => resolve());
-});
+if (args.waitIndex) await bank.indexReady();
+await readyThenWait();
 
 const latencies: number[] = new Array(args.count);
 let next = 0;
@@ -33,7 +25,7 @@ const startedAt = Date.now();
 async function lane(): Promise<void> {
   for (let i = next++; i < args.count; i = next++) {
     const t = performance.now();
-    await bank.storeEntry({ key: `writer-${args.id}/k-${i}`, value: values[i], namespace: "multi" });
+    await bank.storeEntry({ key: args.keyOf(i), value: args.values[i], namespace: args.namespace });
     latencies[i] = performance.now() - t;
   }
 }

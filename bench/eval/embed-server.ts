@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { stem, tokens } from "../../src/search/index.js";
+import { stem, tokens } from "../../src/search/api.js";
 
 export interface EmbeddingServerOptions {
   provider?: "openai-compatible" | "ollama";

@@ -18,9 +18,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { resolveConfig } from "../../src/config.js";
-import { MemoryBank, toSearchDoc } from "../../src/memory.js";
-import { DEFAULT_STOP_WORDS, SearchIndex } from "../../src/search/index.js";
+import { resolveConfig } from "../../src/config/config.js";
+import { DEFAULT_STOP_WORDS, SearchIndex } from "../../src/search/api.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { toSearchDoc } from "../../src/service/index-sync.js";
 import { buildCorpus } from "./corpus.js";
 import { rng } from "./queries.js";
 
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       const r = await bank.batchStore({ entries: batch });
       if (r.failed) throw new Error(JSON.stringify(r.errors.slice(0, 2)));
     }
-    await bank.store.compact("benchmark");
+    await bank.compact("benchmark");
     await bank.close();
   }
 
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       `| MemoryBank.open, parallelIndexing ${parallel ? "on" : "off"} (store load + index build) | ${ms(t1 - t0)} |`,
     );
     if (!parallel) {
-      const docs = [...bank.store.entries()].map((e) => toSearchDoc(e));
+      const docs = [...bank.read().all()].map((e) => toSearchDoc(e));
       for (const par of [false, true]) {
         const b0 = performance.now();
         await SearchIndex.build(docs, { parallel: par });
@@ -110,19 +111,19 @@ async function main(): Promise<void> {
     }
   };
   const pairs = Array.from({ length: samples }, () => `${content()} ${content()}`);
-  for (let i = 0; i < 20; i++) bank.query({ query: `${content()} ${content()}`, limit: 10 }); // warm-up
+  for (let i = 0; i < 20; i++) bank.querySync({ query: `${content()} ${content()}`, limit: 10 }); // warm-up
   const inproc: number[] = [];
   let found = 0;
   for (const q of pairs) {
     const t0 = performance.now();
-    const r = bank.query({ query: q, limit: 10 });
+    const r = bank.querySync({ query: q, limit: 10 });
     inproc.push(performance.now() - t0);
     if (r.results.length) found++;
   }
   const cached: number[] = [];
   for (const q of pairs.slice(0, 100)) {
     const t0 = performance.now();
-    bank.query({ query: q, limit: 10 });
+    bank.querySync({ query: q, limit: 10 });
     cached.push(performance.now() - t0);
   }
   await bank.close();

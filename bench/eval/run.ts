@@ -18,8 +18,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolveConfig } from "../../src/config.js";
-import { MemoryBank } from "../../src/memory.js";
+import { resolveConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/service/bank.js";
 import { BASELINES, type Engine } from "./baselines.js";
 import { buildChangelogCorpus, buildChangelogQueries } from "./changelog.js";
 import { buildCorpus, type EvalDoc } from "./corpus.js";
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
         const name = mode === "hybrid" ? "hybrid (default)" : mode;
         rows.push(
           await evaluate(name, false, sets, halves, {
-            search: (t) => text.bank.query({ query: t, mode, limit: 10 }).results.map((r) => r.key),
+            search: (t) => text.bank.querySync({ query: t, mode, limit: 10 }).results.map((r) => r.key),
           }),
         );
       }
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
           rows.push(
             await evaluate(mode === "semantic" ? "semantic †" : "hybrid + semantic †", false, sets, halves, {
               search: async (t) =>
-                (await sem.bank.search({ query: t, mode, limit: 10 })).results.map((r) => r.key),
+                (await sem.bank.query({ query: t, mode, limit: 10 })).results.map((r) => r.key),
             }),
           );
         }

@@ -5,7 +5,7 @@
  * function of the entity number, so any entity (and a query that matches it) can be regenerated
  * without keeping the corpus in memory.
  */
-import type { Entry } from "../../src/model.js";
+import type { Entry } from "../../src/domain/entry.js";
 import { mulberry32 } from "./random.js";
 
 export { mulberry32 };

@@ -1,7 +1,8 @@
 /**
  * Preloaded stores. Our snapshot is written with the store's own snapshot writer (so the format can
  * never drift from what the server reads); the peer's file is the JSONL its loadGraph() parses:
- * one {"type":"entity","name","entityType","observations"} object per line. A template of each size
+ * one {"type":"entity","name","entityType","observations"} object per line; the SQLite peer's
+ * database is written by its own bulk loader (bench/peers/sqlite-store.ts). A template of each size
  * is generated once per run and copied for every use, so every measurement starts from the same
  * bytes.
  */
@@ -17,8 +18,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Entry } from "../../src/model.js";
-import { writeSnapshot } from "../../src/store/snapshot.js";
+import type { Entry } from "../../src/domain/entry.js";
+import { writeSnapshot } from "../../src/store/json/snapshot.js";
+import { bulkLoad, PEER_DB } from "../peers/sqlite-store.js";
 import { entryOf, peerLineOf } from "./corpus.js";
 
 export const DATA_FILE = "claude-flow-data.json";
@@ -48,6 +50,8 @@ export class Workspace {
   ): Promise<string> {
     const dir = this.project(name, config);
     copyFileSync(await this.ourTemplate(n, namespaces), path.join(dir, "memory", DATA_FILE));
+    // A compacted store always has its (empty) journal: without it every start reports one missing.
+    writeFileSync(path.join(dir, "memory", DATA_FILE.replace(/\.json$/, ".journal")), "", { mode: 0o600 });
     return dir;
   }
 
@@ -64,6 +68,28 @@ export class Workspace {
     return file;
   }
 
+  /** A project whose SQLite peer database (./memory/sqlite-peer.db) holds entries 0..n-1. */
+  async sqlite(name: string, n: number): Promise<string> {
+    const dir = this.project(name);
+    copyFileSync(await this.sqliteTemplate(n), path.join(dir, PEER_DB));
+    return dir;
+  }
+
+  /** Milliseconds each template took to write, by template name: preloading is not free. */
+  readonly preloadMs = new Map<string, number>();
+
+  private async sqliteTemplate(n: number): Promise<string> {
+    const key = `sqlite-${n}`;
+    const have = this.templates.get(key);
+    if (have) return have;
+    const file = path.join(this.root, `template-${n}.db`);
+    const t = performance.now();
+    bulkLoad(file, n, (i) => entryOf(i));
+    this.preloadMs.set(key, performance.now() - t);
+    this.templates.set(key, file);
+    return file;
+  }
+
   /** Entity i goes to namespaces[i % namespaces.length]. */
   private async ourTemplate(n: number, namespaces: readonly string[]): Promise<string> {
     const key = `ours-${n}-${namespaces.join(",")}`;
@@ -73,7 +99,9 @@ export class Workspace {
     function* entries(): Generator<Entry> {
       for (let i = 0; i < n; i++) yield entryOf(i, namespaces[i % namespaces.length]);
     }
+    const t = performance.now();
     await writeSnapshot(file, 1, entries(), n, { fsync: false });
+    this.preloadMs.set(key, performance.now() - t);
     this.templates.set(key, file);
     return file;
   }

@@ -21,6 +21,9 @@ export const PEER_ENTRY = path.join(
   "index.js",
 );
 
+/** The SQLite FTS5 baseline server (bench/peers/sqlite-server.ts), compiled. */
+export const SQLITE_PEER_ENTRY = path.join(ROOT, "dist", "bench", "peers", "sqlite-server.js");
+
 export interface Running {
   client: Client;
   pid: number;
@@ -34,7 +37,8 @@ export interface Running {
   close: () => Promise<void>;
 }
 
-async function start(
+/** Spawns `node ...command` in `cwd` and connects the SDK client to it over stdio. */
+export async function startServer(
   command: string[],
   cwd: string,
   env: Record<string, string>,
@@ -85,11 +89,15 @@ export function startOurs(
   timeoutMs = 120_000,
   env: Record<string, string> = {},
 ): Promise<Running> {
-  return start([OUR_CLI, "serve"], projectDir, env, timeoutMs);
+  return startServer([OUR_CLI, "serve"], projectDir, env, timeoutMs);
 }
 
 export function startPeer(memoryFile: string, timeoutMs = 120_000): Promise<Running> {
-  return start([PEER_ENTRY], path.dirname(memoryFile), { MEMORY_FILE_PATH: memoryFile }, timeoutMs);
+  return startServer([PEER_ENTRY], path.dirname(memoryFile), { MEMORY_FILE_PATH: memoryFile }, timeoutMs);
+}
+
+export function startSqlitePeer(projectDir: string, timeoutMs = 120_000): Promise<Running> {
+  return startServer([SQLITE_PEER_ENTRY], projectDir, {}, timeoutMs);
 }
 
 /** Resident set size now and at its peak (VmHWM), in bytes, from /proc (Linux). */

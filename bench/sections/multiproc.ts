@@ -3,8 +3,8 @@
  * is its own process with its own MemoryBank on the same directory: they share the cross-process
  * lock, replay each other's journal tail, and every write is fsynced before it is acknowledged.
  */
-import { loadConfig } from "../../src/config.js";
-import { JsonStore } from "../../src/store/json-store.js";
+import { loadConfig } from "../../src/config/config.js";
+import { JsonStore } from "../../src/store/json/json-store.js";
 import { gatedChild } from "../lib/children.js";
 import type { Workspace } from "../lib/preload.js";
 import type { Section } from "../lib/report.js";

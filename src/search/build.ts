@@ -22,10 +22,10 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { Analyzer, type FieldTexts, grownInt32, I_TERM, INFO, STOP, UNSET } from "./analyze.js";
+import { Analyzer, type FieldTexts, grownInt32, I_TERM, INFO, STOP, UNSET } from "./analyzer.js";
 import { type BulkChunk, ChunkWriter, type DocMeta, type InvertedIndex } from "./inverted.js";
 
-export type { FieldTexts } from "./analyze.js";
+export type { FieldTexts } from "./analyzer.js";
 
 export interface WorkerInit {
   stopWords: readonly string[];

@@ -34,7 +34,7 @@ import {
   INFO,
   STOP,
   UNSET,
-} from "./analyze.js";
+} from "./analyzer.js";
 
 /** The filterable facts about a document; `SearchDoc` minus its text. */
 export interface DocMeta {

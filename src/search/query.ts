@@ -9,7 +9,7 @@
  * iterated: the candidates already found just look themselves up in them (binary search
  * in the sorted lists, or one pass when there are many candidates). The result is exactly the unpruned top k.
  */
-import { analyzeQuery, stemCached } from "./analyze.js";
+import { analyzeQuery, stemCached } from "./analyzer.js";
 import { type Bm25Params, idf, TermScorer, upperBound } from "./bm25.js";
 import type { CompiledFilter } from "./filter.js";
 import type { FuzzyOptions, FuzzyVocabulary } from "./fuzzy.js";

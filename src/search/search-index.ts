@@ -8,7 +8,7 @@
  *   index.search({ text: "postgress replicaton", filter: { now: Date.now() }, limit: 10 });
  *   // → { hits: [{ namespace: "default", key: "db/replication", score: 1.9 }], hasMore: false }
  */
-import { DEFAULT_STOP_WORDS } from "./analyze.js";
+import { DEFAULT_STOP_WORDS } from "./analyzer.js";
 import type { Bm25Params } from "./bm25.js";
 import { BulkBuilder, defaultWorkerCount, type FieldTexts, workerScript } from "./build.js";
 import { QueryCache } from "./cache.js";
@@ -16,7 +16,6 @@ import { compileFilter } from "./filter.js";
 import { DEFAULT_FUZZY, type FuzzyOptions, FuzzyVocabulary } from "./fuzzy.js";
 import { type DocMeta, InvertedIndex } from "./inverted.js";
 import { checkPlan, execute, listAll, type PlanContext, planQuery, Scratch } from "./query.js";
-import { DEFAULT_MAX_TEXT_CHARS, flattenText } from "./text.js";
 import type {
   BuildOptions,
   SearchCursor,
@@ -28,6 +27,7 @@ import type {
   SearchRequest,
   SearchResult,
 } from "./types.js";
+import { DEFAULT_MAX_TEXT_CHARS, flattenText } from "./value-text.js";
 
 const DEFAULT_CACHE_SIZE = 1000;
 /*

@@ -1,9 +1,24 @@
 /**
- * What the service needs from persistence. The JSON store (snapshot + journal) is the one
- * implementation today; a shared SQL backend for teams on many machines would implement the same
- * contract without touching the service, the tools or the CLI.
+ * The Backend contract: everything the service (MemoryBank) needs from persistence, and the only
+ * way it reaches stored data. Implementations: the JSON store (json/: snapshot + journal, shared
+ * by every process on the machine) and the in-memory store (memory/: tests, and the smallest
+ * implementation of the contract). A database backend for teams on many machines implements the
+ * same interface without touching the service, the tools or the CLI, and is held to the same
+ * contract suite (test/store/contract.ts).
+ *
+ * The contract, in short:
+ * - `open()` loads the state (observers get one `reset`); `refresh()` follows what other
+ *   instances sharing the store committed since (cheap when nothing changed).
+ * - `write(fn)` runs `fn` as a transaction against the freshest state, so a read-check-write in
+ *   it (`ifVersion`, `onConflict`) sees the truth; a throwing `fn` writes nothing; `atomic`
+ *   commits all of its changes as one record, all or nothing across crashes.
+ * - Every applied change, own or followed, reaches observers once, in commit order.
+ * - `now()` / `TxView.now` is the store's clock, which every instance agrees on.
+ * - Optional capabilities: `compact` (fold history, drop expired entries) and `maintenance`
+ *   (inspection and repairs for the admin verbs). Callers check for them; nothing asks what
+ *   class a backend is.
  */
-import type { Entry } from "../model.js";
+import type { Entry } from "../domain/entry.js";
 
 /** A change applied to the in-memory state, from this process or replayed from another one. */
 export type Change = { kind: "put"; entry: Entry; previous?: Entry } | { kind: "del"; entry: Entry };
@@ -63,6 +78,57 @@ export interface StoreStatus {
   problems: StoreProblem[];
 }
 
+/**
+ * What is stored where, checked without changing anything (index-validate): the state as last
+ * written whole (`snapshot`) and the changes recorded since (`journal`).
+ */
+export interface StorageInspection {
+  snapshot: {
+    path: string;
+    exists: boolean;
+    ok: boolean;
+    entries: number;
+    generation: number;
+    error?: string;
+  };
+  journal: {
+    path: string;
+    exists: boolean;
+    bytes: number;
+    lines: number;
+    badLines: Array<{ offset: number; length: number; reason: string }>;
+    /** Bytes after the last newline: a write in flight, or a torn tail left by a crash. */
+    incompleteTailBytes: number;
+    /** Records of a generation newer than the snapshot's (the snapshot is older than the journal). */
+    newerGenerations: number;
+  };
+}
+
+export interface StorageUsage {
+  snapshotBytes: number;
+  journalBytes: number;
+  backupsBytes: number;
+  /** When the state was last written whole (compaction or recovery), as far as the storage tells. */
+  lastCompaction?: string;
+}
+
+/**
+ * Optional capability: what the admin verbs need beyond entries (stats' disk usage, debug's
+ * writer check, index-validate and its --repair). A backend without it still serves every
+ * operation; those verbs then report what the rest of the contract tells.
+ */
+export interface StoreMaintenance {
+  /** Checks the stored data without changing anything; usable before open(), which repairs what it can. */
+  inspect(): Promise<StorageInspection>;
+  /** Cuts an incomplete last record (a writer died mid-append), keeping its bytes; the problems noticed. */
+  repairTornTail(): Promise<StoreProblem[]>;
+  /** From now on close() leaves the stored data as it is (a check that promised to change nothing). */
+  keepAsIsAtClose(): void;
+  usage(): Promise<StorageUsage>;
+  /** True while some process is committing a write. */
+  writerActive(): boolean;
+}
+
 export interface Backend {
   open(): Promise<void>;
   /**
@@ -81,8 +147,12 @@ export interface Backend {
   /** Bumps on every applied change: a cache keyed by it is never stale. */
   readonly revision: number;
   write<R>(fn: (tx: TxView) => R, options?: WriteOptions): Promise<R>;
-  compact(reason?: string): Promise<CompactResult | undefined>;
+  /** Optional: folds the history into a new whole state, dropping expired entries. */
+  compact?(reason?: string): Promise<CompactResult | undefined>;
   status(): StoreStatus;
   observe(observer: StoreObserver): void;
+  /** Optional: inspection and repairs (see StoreMaintenance). */
+  readonly maintenance?: StoreMaintenance;
+  /** Commits what is queued and releases what the backend holds; writes after it are refused. */
   close(): Promise<void>;
 }

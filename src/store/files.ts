@@ -8,15 +8,17 @@ import { constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from
 import { chmod, type FileHandle, lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
-import { isProcessAlive } from "../pid.js";
+import { storeLayout } from "./layout.js";
+import { isProcessAlive } from "./process-alive.js";
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 /**
- * mkdir -p whose new directories are 0700. Directories that already exist keep their mode: this
- * never changes a directory the store did not create (see ensurePrivateDir for the store's own).
- * Returns the first directory it created, if any.
+ * mkdir -p: the directories it creates are 0700; one that already exists is left exactly as it
+ * is, whoever made it (its mode is never changed here). Making an existing directory private is
+ * ensurePrivateDir's job, and only for the store's own directory. Returns the first directory it
+ * created, if any.
  */
 export async function ensureDir(dir: string): Promise<string | undefined> {
   try {
@@ -44,17 +46,6 @@ function mkdirCause(dir: string, reported: unknown): unknown {
   return reported;
 }
 
-/** Names other than the store's own files that a directory dedicated to the store may hold. */
-const DEDICATED_EXTRAS = new Set([
-  ".gitignore",
-  ".gitkeep",
-  ".keep",
-  "backups",
-  "corrupt",
-  "sessions",
-  "exports",
-]);
-
 /**
  * The store's directory holds private data, so it should be 0700. It is made so when the store
  * creates it, and when it already exists but is plainly the store's own: nothing in it but the
@@ -69,12 +60,10 @@ export async function ensurePrivateDir(dataPath: string, log?: (message: string)
   if (created !== undefined) return; // made by us, with DIR_MODE
   const st = await lstat(dir);
   if ((st.mode & 0o077) === 0) return;
-  const base = path.basename(dataPath).replace(/\.json$/, "");
-  const ownedName = (n: string) =>
-    DEDICATED_EXTRAS.has(n) || n.startsWith(`${base}.`) || n.startsWith(`.${path.basename(dataPath)}.`);
+  const layout = storeLayout(dataPath);
   const mine = typeof process.getuid !== "function" || st.uid === process.getuid();
   const names = await readdir(dir).catch(() => [] as string[]);
-  if (mine && names.every(ownedName)) {
+  if (mine && names.every((n) => layout.dedicated(n))) {
     await chmod(dir, DIR_MODE).catch(() => {});
     return;
   }
@@ -156,7 +145,12 @@ export async function writeFileAtomic(
       pendingBytes = 0;
     };
     for await (const chunk of chunks) {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk);
+      const buf =
+        typeof chunk === "string"
+          ? Buffer.from(chunk, "utf8")
+          : Buffer.isBuffer(chunk)
+            ? chunk
+            : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       pending.push(buf);
       pendingBytes += buf.length;
       // Batch small chunks into ~1 MiB writes: one syscall per entry would dominate large snapshots.

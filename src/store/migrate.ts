@@ -9,8 +9,8 @@
  * migration that reports success has been checked, not assumed.
  */
 import { createHash } from "node:crypto";
-import { MemoryError } from "../errors.js";
-import type { Entry } from "../model.js";
+import type { Entry } from "../domain/entry.js";
+import { MemoryError } from "../domain/errors.js";
 import type { Backend } from "./backend.js";
 
 export interface MigrateReport {

@@ -7,7 +7,7 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { call, connect, removeProject, tempProject, textOf } from "../helpers.js";
-import { inventory } from "../store/fixtures.js";
+import { inventory } from "../store/json/fixtures.js";
 
 const dirs: string[] = [];
 afterAll(() => {

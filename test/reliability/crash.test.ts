@@ -12,7 +12,6 @@
  *
  * Reproduce with SEED=<seed>; STRESS=1 runs many more kills.
  */
-import { spawn } from "node:child_process";
 import {
   existsSync,
   type FSWatcher,
@@ -26,7 +25,8 @@ import {
 import path from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Connected, call, connect, ROOT, removeProject, tempProject, textOf } from "../helpers.js";
+import { type Connected, call, connect, removeProject, tempProject, textOf } from "../helpers.js";
+import { lockHolderProcess } from "../store/json/fixtures.js";
 import { exportAll, type Rng, rng, SEED, STRESS, sleep, smallStoreConfig } from "./harness.js";
 
 const NS = "crash";
@@ -257,23 +257,7 @@ describe("a lock left by a dead process", () => {
     dirs.push(dir);
     const dataFile = path.join(dir, "memory", "claude-flow-data.json");
     mkdirSync(path.dirname(dataFile), { recursive: true });
-    const lockModule = path.join(ROOT, "dist", "src", "store", "lock.js");
-    const holder = spawn(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        `const { acquireLock } = await import(${JSON.stringify(lockModule)});
-         await acquireLock(${JSON.stringify(dataFile)}, { staleMs: 5000 });
-         process.stdout.write("locked\\n");
-         setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
-      holder.on("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
-    });
+    const holder = await lockHolderProcess(dataFile);
     holder.kill("SIGKILL");
     await new Promise((r) => holder.once("exit", r));
     expect(lockExists(dataFile)).toBe(true);

@@ -6,12 +6,12 @@
  * flight, entries per transaction) are both checked.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { BatchOptions, BatchReport } from "../../src/batch.js";
+import type { BatchOptions, BatchReport } from "../../src/service/executor.js";
 
 const reports: Array<{ options: BatchOptions; items: number; report: BatchReport<unknown> }> = [];
 
-vi.mock("../../src/batch.js", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("../../src/batch.js")>();
+vi.mock("../../src/service/executor.js", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../../src/service/executor.js")>();
   return {
     ...actual,
     runBatch: async <T, R>(
@@ -26,10 +26,10 @@ vi.mock("../../src/batch.js", async (importOriginal) => {
   };
 });
 
-const { resolveConfig } = await import("../../src/config.js");
-const { MemoryBank } = await import("../../src/memory.js");
-const { JsonStore } = await import("../../src/store/json-store.js");
-const { dataPath, removeDir, tempDir } = await import("../store/fixtures.js");
+const { resolveConfig } = await import("../../src/config/config.js");
+const { MemoryBank } = await import("../../src/service/bank.js");
+const { JsonStore } = await import("../../src/store/json/json-store.js");
+const { dataPath, removeDir, tempDir } = await import("../store/json/fixtures.js");
 
 /** The JSON store, counting write transactions in flight and the entries each one writes. */
 class MeasuredStore extends JsonStore {

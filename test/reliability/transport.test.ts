@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { TopLevelId } from "../../src/transport.js";
+import { TopLevelId } from "../../src/mcp/line-transport.js";
 import {
   CLI,
   call,

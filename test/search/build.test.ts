@@ -1,26 +1,8 @@
-import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Analyzer, DEFAULT_STOP_WORDS } from "../../src/search/analyze.js";
+import { Analyzer, DEFAULT_STOP_WORDS } from "../../src/search/analyzer.js";
+import { SearchIndex, stem } from "../../src/search/api.js";
 import { ChunkAnalyzer } from "../../src/search/build.js";
-import { type SearchDoc, SearchIndex, stem } from "../../src/search/index.js";
-import { doc, filter } from "./helpers.js";
-
-function docs(n: number): SearchDoc[] {
-  const words = ["deploy", "rollback", "authService", "HTTPServer", "replication", "größe", "cache", "p99"];
-  return Array.from({ length: n }, (_, i) =>
-    doc({
-      namespace: `ns${i % 3}`,
-      key: `entry-${i % 400}`, // duplicates: later ones replace earlier ones
-      value: {
-        text: Array.from({ length: 5 + (i % 9) }, (_, j) => words[(i + j * j) % words.length]).join(" "),
-        i,
-      },
-      tags: [`t${i % 5}`],
-    }),
-  );
-}
-
-const QUERIES = ["deploy cache", "auth server", "replicaton", "größe", "p99 rollback"];
+import { buildDocs as docs, filter, BUILD_QUERIES as QUERIES } from "./helpers.js";
 
 describe("bulk build", () => {
   it("worker chunk analysis (worker-local ids, words sent once) equals in-thread analysis", () => {
@@ -96,22 +78,4 @@ describe("bulk build", () => {
       expect(parallel.search(req)).toEqual(sequential.search(req));
     }
   });
-
-  // Worker threads need the compiled script: run the same check against dist/ when it is built.
-  const dist = new URL("../../dist/src/search/index.js", import.meta.url);
-  it.runIf(existsSync(dist))(
-    "parallel build on worker threads (compiled dist) equals sequential",
-    async () => {
-      const mod = (await import(dist.href)) as { SearchIndex: typeof SearchIndex };
-      const input = docs(3000);
-      const sequential = await mod.SearchIndex.build(input);
-      const parallel = await mod.SearchIndex.build(input, { parallel: true, workers: 2, chunkSize: 100 });
-      expect(parallel.size).toBe(sequential.size);
-      expect(parallel.termCount).toBe(sequential.termCount);
-      for (const text of QUERIES) {
-        const req = { text, filter: filter(), limit: 50 };
-        expect(parallel.search(req)).toEqual(sequential.search(req));
-      }
-    },
-  );
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { QueryCache, SearchIndex } from "../../src/search/index.js";
+import { QueryCache, SearchIndex } from "../../src/search/api.js";
 import { doc, filter, NOW } from "./helpers.js";
 
 describe("QueryCache", () => {

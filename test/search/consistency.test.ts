@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type SearchDoc, SearchIndex, type SearchMode } from "../../src/search/index.js";
+import { type SearchDoc, SearchIndex, type SearchMode } from "../../src/search/api.js";
 import { doc, filter } from "./helpers.js";
 
 const VOCAB = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type SearchFilter, SearchIndex } from "../../src/search/index.js";
+import { type SearchFilter, SearchIndex } from "../../src/search/api.js";
 import { DAY, doc, NOW } from "./helpers.js";
 
 function setup(): SearchIndex {

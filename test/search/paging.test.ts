@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type SearchHit, SearchIndex, type SearchResult } from "../../src/search/index.js";
+import { type SearchHit, SearchIndex, type SearchResult } from "../../src/search/api.js";
 import { doc, filter } from "./helpers.js";
 
 const WORDS = ["deploy", "rollback", "canary", "cluster", "node", "pod", "service", "ingress", "secret"];

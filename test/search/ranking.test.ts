@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SearchIndex } from "../../src/search/index.js";
+import { SearchIndex } from "../../src/search/api.js";
 import { doc, filter } from "./helpers.js";
 
 const keys = (index: SearchIndex, text: string, mode?: "fulltext" | "fuzzy" | "hybrid") =>

@@ -4,10 +4,10 @@
  * partial index.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { deleteEntries } from "../../src/delete.js";
-import { MemoryBank } from "../../src/memory.js";
-import type { QueryInput } from "../../src/model.js";
+import { loadConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/service/bank.js";
+import { deleteOperation } from "../../src/service/operations/delete.js";
+import type { QueryInput } from "../../src/service/operations/query.js";
 import { removeProject, tempProject } from "../helpers.js";
 
 const dirs: string[] = [];
@@ -54,7 +54,7 @@ const QUERIES: QueryInput[] = [
 ];
 
 function keysOf(bank: MemoryBank, q: QueryInput) {
-  return bank.query(q).results.map((r) => [r.key, r.score]);
+  return bank.querySync(q).results.map((r) => [r.key, r.score]);
 }
 
 describe("start-up with a background index build", SLOW, () => {
@@ -64,12 +64,12 @@ describe("start-up with a background index build", SLOW, () => {
     // open() returned before the first slice of the build ran: the store answers already.
     expect(bank.indexBuilding).toBe(true);
     expect(bank.get("note-5")?.value).toBe(`${WORDS[5]} ${WORDS[5]} item5`);
-    expect(bank.query({ key: "note-7" }).results.map((r) => r.key)).toEqual(["note-7"]);
+    expect(bank.querySync({ key: "note-7" }).results.map((r) => r.key)).toEqual(["note-7"]);
 
     // Writes while the index builds: a new entry, an update, a delete.
     await bank.storeEntry({ key: "fresh", value: "brand new words" });
     await bank.storeEntry({ key: "note-1", value: "brand new words too" });
-    await deleteEntries(bank, { key: "note-2" });
+    await deleteOperation.run(bank, { key: "note-2" }, {});
     expect(bank.indexBuilding).toBe(true);
     await bank.indexReady();
     expect(bank.indexBuilding).toBe(false);
@@ -77,7 +77,10 @@ describe("start-up with a background index build", SLOW, () => {
     const rebuilt = await open(dir);
     await rebuilt.indexReady();
     for (const q of QUERIES) expect(keysOf(bank, q)).toEqual(keysOf(rebuilt, q));
-    expect(bank.query({ query: "brand new words" }).results.map((r) => r.key)).toEqual(["fresh", "note-1"]);
+    expect(bank.querySync({ query: "brand new words" }).results.map((r) => r.key)).toEqual([
+      "fresh",
+      "note-1",
+    ]);
     expect(bank.searchIndex?.has("default", "note-2")).toBe(false);
     expect(bank.searchIndex?.size).toBe(N);
   });
@@ -96,7 +99,7 @@ describe("start-up with a background index build", SLOW, () => {
     // memory_query (async search): waits for the build without blocking the event loop.
     const waiting = await open(dir);
     expect(waiting.indexBuilding).toBe(true);
-    const answers = await Promise.all(QUERIES.map((q) => waiting.search(q)));
+    const answers = await Promise.all(QUERIES.map((q) => waiting.query(q)));
     expect(answers.map((a) => a.results.map((r) => [r.key, r.score]))).toEqual(expected);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flattenText } from "../../src/search/index.js";
+import { flattenText } from "../../src/search/api.js";
 
 describe("flattenText", () => {
   it("takes string leaves, numbers and word-like keys from any JSON", () => {

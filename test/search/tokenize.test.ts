@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { stem, tokens } from "../../src/search/index.js";
+import { stem, tokens } from "../../src/search/api.js";
 import { tokenize, wordHash } from "../../src/search/tokenize.js";
 
 describe("tokenize", () => {

@@ -12,7 +12,7 @@ import {
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sweepDeadTempFiles, writeFileAtomic } from "../../src/store/files.js";
-import { JsonStore } from "../../src/store/json-store.js";
+import { JsonStore } from "../../src/store/json/json-store.js";
 import { removeProject, tempProject } from "../helpers.js";
 
 const dirs: string[] = [];

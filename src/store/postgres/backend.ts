@@ -19,8 +19,8 @@
  * - `now()` is the database server's clock, measured at every poll and every write lock.
  */
 import { randomUUID } from "node:crypto";
-import { MemoryError } from "../../errors.js";
-import type { Entry } from "../../model.js";
+import type { Entry } from "../../domain/entry.js";
+import { MemoryError } from "../../domain/errors.js";
 import type {
   Backend,
   Change,

@@ -12,7 +12,7 @@
  */
 import { createRequire } from "node:module";
 import type { Client, ClientConfig, Pool, PoolClient } from "pg";
-import { MemoryError } from "../../errors.js";
+import { MemoryError } from "../../domain/errors.js";
 import { describeTarget, type PostgresSettings } from "./settings.js";
 
 type PgModule = typeof import("pg");

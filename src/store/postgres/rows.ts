@@ -4,7 +4,7 @@
  * byte and reads back exactly); the `namespace` and `key` columns exist for the primary key and
  * for people reading the tables with SQL.
  */
-import type { Entry } from "../../model.js";
+import type { Entry } from "../../domain/entry.js";
 import { entryDefect } from "../entry-check.js";
 
 /**

@@ -1,5 +1,5 @@
 /**
- * What a PostgreSQL test file gets from the run's shared server (global-setup.ts): a database of
+ * What a PostgreSQL test file gets from the run's shared server (test/setup/postgres.ts): a database of
  * its own, roles, connection URLs and the environment a memory-bank process needs to use it.
  * A test that needs a server it may stop or crash starts its own with `dedicatedCluster()`.
  */

@@ -20,7 +20,7 @@
  *   removed from the feed (a reader behind it reloads the table).
  */
 import type { PoolClient } from "pg";
-import { MemoryError } from "../../../errors.js";
+import { MemoryError } from "../../../domain/errors.js";
 
 export interface Migration {
   version: number;

@@ -1,0 +1,96 @@
+/**
+ * The `memory-bank` command: `serve` runs the MCP server on stdio; every other verb (verbs/) is a
+ * thin mapping of arguments and flags onto one operation, run through the shared invoke path by
+ * a process that shares the store with the servers. Exit codes: 0 success, 1 error (one line on
+ * stderr), 2 bad usage.
+ */
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../config/version.js";
+import { errorMessage, MemoryError } from "../domain/errors.js";
+import { withIoMessage } from "../domain/io-errors.js";
+import { type AnyVerb, type Globals, runVerb } from "./verb.js";
+import analyze from "./verbs/analyze.js";
+import batchCleanup from "./verbs/batch-cleanup.js";
+import batchStore from "./verbs/batch-store.js";
+import concurrentExport from "./verbs/concurrent-export.js";
+import debug from "./verbs/debug.js";
+import deleteVerb from "./verbs/delete.js";
+import exportVerb from "./verbs/export.js";
+import get from "./verbs/get.js";
+import importVerb from "./verbs/import.js";
+import indexStatus from "./verbs/index-status.js";
+import indexValidate from "./verbs/index-validate.js";
+import init from "./verbs/init.js";
+import migrate from "./verbs/migrate.js";
+import parallelQuery from "./verbs/parallel-query.js";
+import performanceReport from "./verbs/performance-report.js";
+import query from "./verbs/query.js";
+import serve from "./verbs/serve.js";
+import stats from "./verbs/stats.js";
+import store from "./verbs/store.js";
+
+/** Every verb, in the order --help lists them. */
+export const verbs: AnyVerb[] = [
+  serve,
+  store,
+  get,
+  deleteVerb,
+  query,
+  stats,
+  exportVerb,
+  importVerb,
+  batchStore,
+  parallelQuery,
+  concurrentExport,
+  batchCleanup,
+  indexStatus,
+  indexValidate,
+  performanceReport,
+  debug,
+  analyze,
+  init,
+  migrate,
+];
+
+export function buildCli(): Command {
+  const program = new Command("memory-bank")
+    .description("Persistent, shared memory for LLM agents: MCP server and command line")
+    .version(VERSION)
+    .option("--config <file>", "config file (default ./claude-flow.config.json, or $MEMORY_BANK_CONFIG)")
+    .option("--json", "print machine-readable JSON instead of tables")
+    .option("--verbose", "more detail, and the store's log lines on stderr")
+    .option("--batchtools", "run batch work through the parallel executor (batchtools.enabled)")
+    .showHelpAfterError()
+    .exitOverride();
+
+  for (const verb of verbs) {
+    const command = program.command(verb.name).description(verb.description);
+    verb.configure?.(command);
+    command.action(async (...params: unknown[]) => {
+      const self = params.at(-1) as Command;
+      await runVerb(verb, self.processedArgs as string[], self.opts(), program.opts<Globals>());
+    });
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv);
+  } catch (thrown) {
+    const error = withIoMessage(thrown);
+    if (error instanceof CommanderError) {
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    }
+    if (error instanceof MemoryError) {
+      process.stderr.write(`memory-bank: ${error.message}\n`);
+      process.exit(1);
+    }
+    // One line for people and scripts; the stack only when asked for.
+    const verbose = argv.includes("--verbose");
+    const stack = error instanceof Error ? error.stack : undefined;
+    process.stderr.write(`memory-bank: ${verbose ? (stack ?? errorMessage(error)) : errorMessage(error)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * A CLI verb: one operation (service/operations/) and how the command line reaches it. A verb
+ * file declares its arguments and options, maps them to the operation's input, and may add a
+ * table where one reads better than the operation's short text, the settings its flags impose
+ * (--parallel), and when a completed run still exits 1. `runVerb` is the CLI's half of the
+ * shared invoke path: it opens the bank, records the run in a session record, prints the result
+ * and always closes the bank (the process shares the store with the servers).
+ */
+import type { Command } from "commander";
+import type { z } from "zod";
+import { type ConfigOverrides, type LoadedConfig, loadConfig } from "../config/config.js";
+import { parseInput } from "../domain/input.js";
+import { MemoryBank } from "../service/bank.js";
+import { invoke } from "../service/operations/invoke.js";
+import type {
+  Operation,
+  OperationContext,
+  SetupContext,
+  SetupOperation,
+} from "../service/operations/operation.js";
+import { SessionRecorder } from "../telemetry/sessions.js";
+import { progressBar } from "./render/progress.js";
+
+/** The options every verb understands (before or after the verb). */
+export interface Globals {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+  batchtools?: boolean;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: commander's options are untyped
+export type Flags = Record<string, any>;
+
+/** One run of a verb: the operation's input as parsed, and the command line it came from. */
+export interface VerbCall<I> {
+  input: I;
+  flags: Flags;
+  globals: Globals;
+}
+
+interface VerbBase<I, O> {
+  name: string;
+  description: string;
+  /** Declares the verb's arguments and options. */
+  configure?(command: Command): Command;
+  /** How the arguments and flags become the operation's input (checked against its schema). */
+  input(args: string[], flags: Flags, globals: Globals): unknown;
+  /** A table to print instead of the operation's short text. */
+  table?(output: O, call: VerbCall<I>): string;
+  /** Why a run that completed is still a failure (exit 1), if it is. */
+  failure?(output: O, call: VerbCall<I>): string | undefined;
+}
+
+export interface BankVerb<I extends z.ZodObject, O extends z.ZodObject>
+  extends VerbBase<z.output<I>, z.output<O>> {
+  operation: Operation<I, O>;
+  /** Settings the flags impose over the config file's for this run (--parallel). */
+  overrides?(flags: Flags): ConfigOverrides;
+  /** The label of a progress bar, shown when stdout is a terminal and the output is not --json. */
+  progress?: string;
+}
+
+export interface SetupVerb<I extends z.ZodObject, O extends z.ZodObject>
+  extends VerbBase<z.output<I>, z.output<O>> {
+  setup: SetupOperation<I, O>;
+}
+
+/** A verb that is a door of its own (serve). */
+export interface DoorVerb {
+  name: string;
+  description: string;
+  configure?(command: Command): Command;
+  action(globals: Globals): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the list holds verbs of every shape
+export type AnyVerb = BankVerb<any, any> | SetupVerb<any, any> | DoorVerb;
+
+export function defineVerb<I extends z.ZodObject, O extends z.ZodObject>(
+  verb: BankVerb<I, O>,
+): BankVerb<I, O> {
+  return verb;
+}
+
+export function defineSetupVerb<I extends z.ZodObject, O extends z.ZodObject>(
+  verb: SetupVerb<I, O>,
+): SetupVerb<I, O> {
+  return verb;
+}
+
+export const log = (m: string) => process.stderr.write(`memory-bank: ${m}\n`);
+
+export function loadProject(globals: Globals): LoadedConfig {
+  const loaded = loadConfig(globals.config ? { configPath: globals.config } : {});
+  for (const w of loaded.warnings) log(`warning: ${w}`);
+  return loaded;
+}
+
+export async function runVerb(verb: AnyVerb, args: string[], flags: Flags, globals: Globals): Promise<void> {
+  if ("action" in verb) return verb.action(globals);
+  if ("setup" in verb) return runSetupVerb(verb, args, flags, globals);
+  const op = verb.operation;
+  const loaded = loadProject(globals);
+  const overrides = verb.overrides?.(flags) ?? {};
+  if (globals.batchtools) overrides.batchtools = { ...overrides.batchtools, enabled: true };
+  const bank = await MemoryBank.open(loaded, { log: storeLog(globals.verbose ?? false), overrides });
+  let recorder: SessionRecorder | undefined;
+  try {
+    recorder = await SessionRecorder.start(bank.layout.sessions, bank.retention, {
+      now: () => bank.now(),
+      kind: "cli",
+      command: verb.name,
+      log,
+    });
+    const bar = verb.progress ? progressBar(verb.progress, showBars(globals)) : undefined;
+    const ctx: OperationContext = bar ?? {};
+    let input: unknown;
+    // Parsing is part of the call, so a refused input is recorded like any other failed call.
+    const outcome = await invoke(
+      async () => {
+        input = parseInput(op.input, await verb.input(args, flags, globals));
+        return op.run(bank, input, ctx);
+      },
+      { label: `cli:${verb.name}`, recorder, items: op.items },
+    ).finally(() => bar?.stop());
+    if (!outcome.ok) throw outcome.error;
+    emit(verb, outcome.output, { input, flags, globals });
+  } finally {
+    await recorder?.close();
+    await bank.close();
+  }
+}
+
+async function runSetupVerb(
+  // biome-ignore lint/suspicious/noExplicitAny: any setup verb
+  verb: SetupVerb<any, any>,
+  args: string[],
+  flags: Flags,
+  globals: Globals,
+): Promise<void> {
+  const op = verb.setup;
+  const opened: MemoryBank[] = [];
+  let loaded: LoadedConfig | undefined;
+  const ctx: SetupContext = {
+    cwd: process.cwd(),
+    log: storeLog(globals.verbose ?? false),
+    config: () => {
+      loaded ??= loadProject(globals);
+      return loaded;
+    },
+    open: async (options = {}) => {
+      const bank = await MemoryBank.open(ctx.config(), {
+        log: storeLog(globals.verbose ?? false),
+        ...options,
+      });
+      opened.push(bank);
+      return bank;
+    },
+  };
+  try {
+    let input: unknown;
+    const outcome = await invoke(
+      async () => {
+        input = parseInput(op.input, await verb.input(args, flags, globals));
+        return op.setup(input, ctx);
+      },
+      { label: `cli:${verb.name}` },
+    );
+    if (!outcome.ok) throw outcome.error;
+    emit(verb, outcome.output, { input, flags, globals });
+  } finally {
+    for (const bank of opened) await bank.close();
+  }
+}
+
+function emit(
+  // biome-ignore lint/suspicious/noExplicitAny: any verb's output
+  verb: BankVerb<any, any> | SetupVerb<any, any>,
+  output: unknown,
+  call: VerbCall<unknown>,
+): void {
+  const op = "setup" in verb ? verb.setup : verb.operation;
+  const text = call.globals.json
+    ? JSON.stringify(output, null, 2)
+    : (verb.table?.(output, call) ?? op.render(output));
+  if (text) process.stdout.write(`${text}\n`);
+  const failure = verb.failure?.(output, call);
+  if (failure) {
+    process.stderr.write(`memory-bank: ${failure}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function showBars(globals: Globals): boolean {
+  return !globals.json && process.stdout.isTTY === true;
+}
+
+function storeLog(verbose: boolean): (m: string) => void {
+  // Routine compaction at exit is noise for a CLI run; problems the store reports are not.
+  return (m) => {
+    if (verbose || !m.startsWith("compacted")) log(m);
+  };
+}

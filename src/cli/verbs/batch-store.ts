@@ -1,0 +1,29 @@
+import { Option } from "commander";
+import { ON_CONFLICT } from "../../domain/entry.js";
+import { batchStoreFileOperation } from "../../service/operations/batch-store-file.js";
+import { defineVerb } from "../verb.js";
+
+export default defineVerb({
+  name: "batch-store",
+  description: "store the entries of FILE (a JSON array, {entries: [...]}, or JSON lines) in parallel chunks",
+  operation: batchStoreFileOperation,
+  progress: "batch-store",
+  configure: (c) =>
+    c
+      .argument("<file>")
+      .option("--namespace <ns>", "namespace for entries that name none")
+      .addOption(new Option("--on-conflict <mode>", "when a key exists").choices(ON_CONFLICT))
+      .option("--atomic", "all or nothing")
+      .option("--parallel", "write chunks concurrently (batchtools)"),
+  overrides: (o) => (o.parallel ? { batchtools: { enabled: true } } : {}),
+  input: ([file], o) => ({
+    file,
+    ...(o.namespace ? { namespace: o.namespace } : {}),
+    ...(o.onConflict ? { onConflict: o.onConflict } : {}),
+    ...(o.atomic ? { atomic: true } : {}),
+  }),
+  failure: (r) => {
+    const total = r.stored + r.updated + r.skipped + r.failed;
+    return r.failed > 0 ? `${r.failed} of ${total} entries failed (listed above)` : undefined;
+  },
+});

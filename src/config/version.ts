@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+
+/** The package version, read once from package.json (three levels up from dist/src/config/). */
+export const VERSION: string = (() => {
+  for (const rel of ["../../../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "memory-bank-mcp" && pkg.version) return pkg.version;
+    } catch {
+      // try the next layout
+    }
+  }
+  return "0.0.0";
+})();

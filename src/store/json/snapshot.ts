@@ -1,0 +1,313 @@
+/**
+ * The snapshot: one complete JSON document written one entry per line, so any JSON reader can
+ * read it while we parse it line by line from a Buffer (a million entries never become one giant
+ * string). Format 2 checksums every line the way the journal does:
+ *
+ *   {"format":2,"generation":7,"count":2,"folded":{"gen":6,"bytes":8120},"ck":"1a2b3c4d","entries":[
+ *   {"id":"…","key":"a",…,"version":3,"ck":"5e6f7a8b"},
+ *   {"id":"…","key":"b",…,"version":1,"ck":"9c0d1e2f"}
+ *   ],"sum":"3a4b5c6d"}
+ *
+ * An entry line's `ck` is the CRC-32 of the line's bytes before `,"ck":` (the entry's JSON
+ * without its closing brace), so a reader checks it over a slice of the file it already holds;
+ * the header's covers the header text before its `ck`, and the final `sum` covers every byte
+ * before it, so a sound snapshot is verified with one pass over the file and the per-line checks
+ * run only to find which lines are damaged. `folded` says how much of the previous
+ * generation's journal this snapshot holds, so that lines appended to that journal afterwards
+ * (by a writer that took the lock over while the compacting one was paused) are carried forward
+ * by readers rather than lost (see JsonStore.loadAll).
+ *
+ * Damage is classified, never thrown at a reader as a crash: a line whose checksum or shape is
+ * wrong is a *damaged entry* (the rest of the snapshot is good); a bad header, a missing line or
+ * a cut-off file is *structural* damage (CORRUPT_DATA: the snapshot as a whole cannot be trusted).
+ * Format 1 (no checksums) and plain JSON written by other tools are still read, with every entry's
+ * shape checked.
+ */
+import { readFile } from "node:fs/promises";
+import { crc32 } from "node:zlib";
+import type { Entry } from "../../domain/entry.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
+import { entryDefect } from "../entry-check.js";
+import { type AtomicWriteOptions, writeFileAtomic } from "../files.js";
+
+export const SNAPSHOT_FORMAT = 2;
+
+/** How much of generation `gen`'s journal the snapshot holds: its first `bytes` bytes. */
+export interface Folded {
+  gen: number;
+  bytes: number;
+}
+
+/** An entry line that cannot be used: its bytes, where it was, and why. */
+export interface DamagedLine {
+  /** Byte offset of the line in the snapshot file. */
+  offset: number;
+  bytes: Buffer;
+  reason: string;
+  /** The entry as parsed, when it parsed at all (to name it in reports). */
+  parsed?: unknown;
+}
+
+export interface Snapshot {
+  generation: number;
+  entries: Entry[];
+  folded?: Folded;
+  damaged: DamagedLine[];
+}
+
+const CK_SUFFIX_LEN = ',"ck":"00000000"}'.length;
+const hex = (n: number) => n.toString(16).padStart(8, "0");
+
+function headerText(generation: number, count: number, folded?: Folded): string {
+  const prefix = `{"format":${SNAPSHOT_FORMAT},"generation":${generation},"count":${count}${folded ? `,"folded":{"gen":${folded.gen},"bytes":${folded.bytes}}` : ""}`;
+  return `${prefix},"ck":"${hex(crc32(prefix))}","entries":[`;
+}
+
+export function encodeEntryLine(entry: Entry): string {
+  const open = JSON.stringify(entry).slice(0, -1);
+  return `${open},"ck":"${hex(crc32(open))}"}`;
+}
+
+/**
+ * The file in ~1 MiB buffers: lines are joined as strings and encoded once per buffer (one
+ * allocation per megabyte, not per entry), and a running checksum of those buffers goes into the
+ * trailer.
+ */
+function* snapshotChunks(
+  generation: number,
+  entries: Iterable<Entry>,
+  count: number,
+  folded?: Folded,
+): Generator<Buffer> {
+  let whole = 0;
+  let parts: string[] = [headerText(generation, count, folded)];
+  let size = 0;
+  const flush = () => {
+    const b = Buffer.from(parts.join(""), "utf8");
+    whole = crc32(b, whole);
+    parts = [];
+    size = 0;
+    return b;
+  };
+  let written = 0;
+  for (const entry of entries) {
+    const open = JSON.stringify(entry).slice(0, -1);
+    parts.push(written === 0 ? "\n" : ",\n", open, `,"ck":"${hex(crc32(open))}"}`);
+    size += open.length;
+    written++;
+    if (size >= 1 << 20) yield flush();
+  }
+  // The header promised `count` lines: a caller whose iterable disagrees must not install it.
+  if (written !== count) throw new Error(`snapshot of ${count} entries got ${written}`);
+  parts.push("\n]");
+  yield flush();
+  yield Buffer.from(`,"sum":"${hex(whole)}"}\n`, "latin1");
+}
+
+export interface WriteSnapshotOptions extends AtomicWriteOptions {
+  folded?: Folded;
+}
+
+export async function writeSnapshot(
+  file: string,
+  generation: number,
+  entries: Iterable<Entry>,
+  count: number,
+  options: WriteSnapshotOptions = {},
+): Promise<number> {
+  return writeFileAtomic(file, snapshotChunks(generation, entries, count, options.folded), options);
+}
+
+/** Reads a snapshot; throws CORRUPT_DATA for structural damage (see parseSnapshot). */
+export async function readSnapshot(file: string): Promise<Snapshot> {
+  const buf = await readFile(file);
+  return parseSnapshot(buf, file);
+}
+
+const HEADER_V2 =
+  /^\{"format":2,"generation":(\d+),"count":(\d+)(?:,"folded":\{"gen":(\d+),"bytes":(\d+)\})?,"ck":"([0-9a-f]{8})","entries":\[$/;
+const HEADER_V1 = /^\{"format":1,"generation":(\d+),"count":(\d+),"entries":\[$/;
+
+/**
+ * Parses a snapshot. Damaged entry lines are returned in `damaged` (the caller decides: restore
+ * from backups, or set them aside); structural damage throws CORRUPT_DATA.
+ */
+export function parseSnapshot(buf: Buffer, file = "snapshot"): Snapshot {
+  const firstNl = buf.indexOf(10);
+  const header = firstNl < 0 ? "" : buf.toString("utf8", 0, firstNl);
+  const v2 = HEADER_V2.exec(header);
+  if (v2) {
+    const prefix = header.slice(0, header.lastIndexOf(',"ck":'));
+    if (hex(crc32(prefix)) !== v2[5]) {
+      throw new MemoryError("CORRUPT_DATA", `${file} has a damaged header (checksum mismatch)`);
+    }
+    const folded = v2[3] !== undefined ? { gen: Number(v2[3]), bytes: Number(v2[4]) } : undefined;
+    return parseLines(buf, firstNl, Number(v2[1]), Number(v2[2]), true, file, folded);
+  }
+  const v1 = HEADER_V1.exec(header);
+  if (v1) return parseLines(buf, firstNl, Number(v1[1]), Number(v1[2]), false, file);
+  return parsePlain(buf, file);
+}
+
+function parseLines(
+  buf: Buffer,
+  firstNl: number,
+  generation: number,
+  count: number,
+  checksums: boolean,
+  file: string,
+  folded?: Folded,
+): Snapshot {
+  let verifyLines = checksums;
+  let bodyEndAt = -1;
+  if (checksums) {
+    // `...\n],"sum":"xxxxxxxx"}\n`: when the checksum over everything before `,"sum"` holds, every
+    // line is sound and the per-line checks are skipped.
+    const tail = buf.length - TRAILER_LEN;
+    if (tail > firstNl && buf[tail] === 44 && buf[buf.length - 1] === 10) {
+      const stored = readHex(buf, tail + SUM_PREFIX_LEN);
+      if (stored >= 0 && stored === crc32(buf.subarray(0, tail))) verifyLines = false;
+      bodyEndAt = tail;
+    }
+  }
+  const entries: Entry[] = new Array(count);
+  const damaged: DamagedLine[] = [];
+  let start = firstNl + 1;
+  let n = 0;
+  let kept = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    if (nl < 0) {
+      throw new MemoryError("CORRUPT_DATA", `${file} is cut off after ${n} of ${count} entries`);
+    }
+    if (buf[start] === 93 /* ] */) {
+      const tail = buf.toString("utf8", start, nl);
+      const sound = checksums
+        ? bodyEndAt === start + 1 && nl === buf.length - 1
+        : tail === "]}" && nl === buf.length - 1;
+      if (!sound) throw new MemoryError("CORRUPT_DATA", `${file} does not end as a snapshot ends`);
+      break;
+    }
+    if (n >= count) {
+      throw new MemoryError("CORRUPT_DATA", `${file} holds more entry lines than its header's ${count}`);
+    }
+    n++;
+    let end = nl;
+    if (buf[end - 1] === 44 /* , */) end--;
+    const result = checksums ? checkedLine(buf, start, end, verifyLines) : plainLine(buf, start, end);
+    if ("entry" in result) entries[kept++] = result.entry;
+    else
+      damaged.push({
+        offset: start,
+        bytes: Buffer.from(buf.subarray(start, nl)),
+        reason: result.reason,
+        ...(result.parsed !== undefined ? { parsed: result.parsed } : {}),
+      });
+    start = nl + 1;
+  }
+  if (n !== count) {
+    throw new MemoryError("CORRUPT_DATA", `${file} holds ${n} entry lines, its header says ${count}`);
+  }
+  entries.length = kept;
+  return { generation, entries, damaged, ...(folded ? { folded } : {}) };
+}
+
+/** `,"sum":"xxxxxxxx"}\n` after the entries' closing bracket. */
+const TRAILER_LEN = ',"sum":"00000000"}\n'.length;
+const SUM_PREFIX_LEN = ',"sum":"'.length;
+
+type LineResult = { entry: Entry } | { reason: string; parsed?: unknown };
+
+function checkedLine(buf: Buffer, start: number, end: number, verify: boolean): LineResult {
+  const len = end - start;
+  const bodyEnd = end - CK_SUFFIX_LEN;
+  if (len < CK_SUFFIX_LEN + 2 || buf[end - 1] !== 125 /* } */ || buf[end - 2] !== 34 /* " */) {
+    return { reason: "truncated line" };
+  }
+  // `,"ck":"` spelled out byte by byte: cheaper than a compare call per entry.
+  if (
+    buf[bodyEnd] !== 44 ||
+    buf[bodyEnd + 1] !== 34 ||
+    buf[bodyEnd + 2] !== 99 ||
+    buf[bodyEnd + 3] !== 107 ||
+    buf[bodyEnd + 4] !== 34 ||
+    buf[bodyEnd + 5] !== 58 ||
+    buf[bodyEnd + 6] !== 34
+  ) {
+    return { reason: "missing checksum" };
+  }
+  // The entry's JSON is the line up to `,"ck"` closed by a brace: the comma's byte is turned
+  // into that brace for the decode and put back, which spares a string copy per entry.
+  buf[bodyEnd] = 125;
+  const text = buf.toString("utf8", start, bodyEnd + 1);
+  buf[bodyEnd] = 44;
+  if (verify && readHex(buf, bodyEnd + 7) !== crc32(buf.subarray(start, bodyEnd))) {
+    return { reason: "checksum mismatch", ...parsedOf(text) };
+  }
+  return shaped(text);
+}
+
+/** The 8 lowercase hex digits at `at` as a number, or -1: read from the bytes, no string made. */
+function readHex(buf: Buffer, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = buf[i] as number;
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+function plainLine(buf: Buffer, start: number, end: number): LineResult {
+  return shaped(buf.toString("utf8", start, end));
+}
+
+function parsedOf(text: string): { parsed?: unknown } {
+  try {
+    return { parsed: JSON.parse(text) };
+  } catch {
+    return {};
+  }
+}
+
+function shaped(text: string): LineResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { reason: "not JSON" };
+  }
+  const defect = entryDefect(parsed);
+  return defect ? { reason: `malformed entry: ${defect}`, parsed } : { entry: parsed as Entry };
+}
+
+/** Not our line layout (edited by hand, or written by another tool): parse it as plain JSON. */
+function parsePlain(buf: Buffer, file: string): Snapshot {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(buf.toString("utf8"));
+  } catch (error) {
+    throw new MemoryError("CORRUPT_DATA", `${file} is not valid JSON: ${errorMessage(error)}`);
+  }
+  const d = doc as { generation?: unknown; entries?: unknown };
+  if (!d || typeof d !== "object" || !Array.isArray(d.entries)) {
+    throw new MemoryError("CORRUPT_DATA", `${file} has no "entries" array`);
+  }
+  const generation =
+    typeof d.generation === "number" && Number.isSafeInteger(d.generation) ? d.generation : 0;
+  const entries: Entry[] = [];
+  const damaged: DamagedLine[] = [];
+  d.entries.forEach((e: unknown, i: number) => {
+    const defect = entryDefect(e);
+    if (!defect) entries.push(e as Entry);
+    else
+      damaged.push({
+        offset: i,
+        bytes: Buffer.from(JSON.stringify(e) ?? "undefined"),
+        reason: `malformed entry: ${defect}`,
+        parsed: e,
+      });
+  });
+  return { generation, entries, damaged };
+}
