@@ -32,7 +32,7 @@ export const migrateOperation = defineSetupOperation({
       to: z.enum(BACKENDS).describe("Where they go; it must be empty."),
     })
     .refine((i) => i.from !== i.to, {
-      error: "from and to name the same backend: name two different ones (--from json --to postgres)",
+      error: "to names the same backend as from: name two different ones (--from json --to postgres)",
       path: ["to"],
     }),
   output: MigrateResultSchema,

@@ -119,7 +119,33 @@ describe("JSON store -> PostgreSQL -> JSON store", () => {
     expect(down.source.sha256).toBe(up.source.sha256);
     const back = await exported(backDir, "back-in-json");
     expect(back).toEqual(fromJson);
+    console.log(
+      `migrate json -> postgres: ${up.source.entries} -> ${up.target.entries} entries, sha256 ${up.source.sha256} -> ${up.target.sha256}; postgres -> json: ${down.source.entries} -> ${down.target.entries}, sha256 ${down.target.sha256}; exports ${fromJson.sha256.slice(0, 16)}… (json) = ${onPostgres.sha256.slice(0, 16)}… (postgres) = ${back.sha256.slice(0, 16)}… (back in json)`,
+    );
   }, 180_000);
+});
+
+describe("a migrate call that cannot be done says why and changes nothing", () => {
+  it("the same backend twice, an unknown backend, and no database configured", async () => {
+    const dir = project({ memory: { backend: "json" } });
+    await run(dir, ["store", "kept", "as it was"]);
+    const before = await exported(dir, "before");
+
+    const same = await cli(dir, ["migrate", "--from", "json", "--to", "json"]);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/to names the same backend as from: name two different ones/);
+
+    const unknown = await cli(dir, ["migrate", "--from", "json", "--to", "sqlite"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/'sqlite' is invalid.*json, postgres/s);
+
+    // No URL and no libpq variables in this process's environment.
+    const nowhere = await cli(dir, ["migrate", "--from", "json", "--to", "postgres"]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/no database is configured: set MEMORY_BANK_DATABASE_URL=/);
+
+    expect(await exported(dir, "after")).toEqual(before);
+  }, 60_000);
 });
 
 describe("other tools' files import straight into PostgreSQL", () => {
