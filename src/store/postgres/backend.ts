@@ -20,7 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Entry } from "../../domain/entry.js";
-import { MemoryError } from "../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
 import type {
   Backend,
   Change,
@@ -245,7 +245,7 @@ export class PostgresBackend implements Backend {
     if (head.now - last > PRUNE_EVERY_MS && Date.now() - this.lastPruneTry > PRUNE_EVERY_MS && !this.closed) {
       this.lastPruneTry = Date.now();
       this.pruneFeed().catch((error) =>
-        this.log(`pruning the change feed failed (it keeps every change): ${(error as Error).message}`),
+        this.log(`pruning the change feed failed (it keeps every change): ${errorMessage(error)}`),
       );
     }
   }

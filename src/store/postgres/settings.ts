@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type PostgresConfig, SSL_MODES, type SslMode } from "../../config/postgres.js";
 import { parseDuration } from "../../domain/duration.js";
-import { MemoryError } from "../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../domain/errors.js";
 
 /** A resolved connection: what pg gets, and the redacted description everything else gets. */
 export interface PostgresSettings {
@@ -142,7 +142,7 @@ function sslOption(
     } catch (error) {
       throw new MemoryError(
         "CONFIG_INVALID",
-        `cannot read the ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check sslrootcert/sslcert/sslkey or PGSSLROOTCERT/PGSSLCERT/PGSSLKEY`,
+        `cannot read the ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}): check sslrootcert/sslcert/sslkey or PGSSLROOTCERT/PGSSLCERT/PGSSLKEY`,
       );
     }
   };
@@ -181,7 +181,7 @@ export function describeTarget(
 
 /** A parse error's message without the URL it was about. */
 function redactUrlError(error: unknown): string {
-  const m = (error as Error).message ?? "invalid";
+  const m = errorMessage(error) || "invalid";
   return m.includes("://") ? "invalid URL" : m.slice(0, 120);
 }
 

@@ -20,7 +20,7 @@
  *   removed from the feed (a reader behind it reloads the table).
  */
 import type { PoolClient } from "pg";
-import { MemoryError } from "../../../domain/errors.js";
+import { errorMessage, MemoryError } from "../../../domain/errors.js";
 
 export interface Migration {
   version: number;
@@ -145,7 +145,7 @@ export async function migrate(
     if ((error as { code?: string }).code === "42501") {
       throw new MemoryError(
         "CONFIG_INVALID",
-        `role '${who.user}' cannot create or upgrade the schema ${schema} in database '${who.database}' (${(error as Error).message}; the schema is at version ${version}, this program needs ${LATEST}): run memory-bank once as the role that owns the schema (or grant CREATE ON DATABASE ${who.database} TO ${who.user}), see docs/team-memory.md`,
+        `role '${who.user}' cannot create or upgrade the schema ${schema} in database '${who.database}' (${errorMessage(error)}; the schema is at version ${version}, this program needs ${LATEST}): run memory-bank once as the role that owns the schema (or grant CREATE ON DATABASE ${who.database} TO ${who.user}), see docs/team-memory.md`,
       );
     }
     throw error;
