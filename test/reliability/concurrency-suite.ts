@@ -1,6 +1,6 @@
 /**
  * N real server processes (N = 2..8) share one store (hence concurrency.test.ts for the JSON
- * store, test/store/postgres/concurrency.test.ts for PostgreSQL) and run a seeded random mix of store, update
+ * store, test/store/postgres/concurrency.system.test.ts for PostgreSQL) and run a seeded random mix of store, update
  * with ifVersion, delete, batch_store and query on a handful of shared keys. The store compacts
  * every few KiB, so readers also race with compactions. Checked against a model:
  *

@@ -1,6 +1,6 @@
 /**
  * Hostile input over real stdio, for any backend (hostile.test.ts runs it on the JSON store,
- * test/store/postgres/hostile.test.ts on PostgreSQL). fast-check throws random and adversarial
+ * test/store/postgres/hostile.system.test.ts on PostgreSQL). fast-check throws random and adversarial
  * arguments at every tool the server lists (wrong types, huge strings, deep nesting, __proto__/constructor keys, unicode
  * and control characters, path traversal), raw lines carry what JSON.stringify cannot (NaN,
  * Infinity, invalid UTF-8, 100k-deep nesting), and fixed cases cover 8-10 MB values, 100k-entry

@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL backend held to the Backend contract (test/store/contract.ts): each case gets a
- * schema of its own in this file's database on the run's PostgreSQL server (global-setup.ts);
+ * schema of its own in this file's database on the run's PostgreSQL server (test/setup/postgres.ts);
  * several backends over one schema have their own connections, as separate processes would.
  */
 import { afterAll, beforeAll } from "vitest";
