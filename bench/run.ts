@@ -245,7 +245,7 @@ function targetsSection(
     (v) => `${(v / 2 ** 30).toFixed(2)} GiB`,
   );
   return {
-    title: "6. Targets",
+    title: "7. Targets",
     tables: [{ headers: ["target", "measured in this run", "status"], rows }],
     notes: [
       `For scale: one small journal append + fdatasync on this disk costs ${ms(fsyncP50)} (p50); every acknowledged store pays one (batches and concurrent writers share it).`,
@@ -307,8 +307,8 @@ async function main(): Promise<void> {
     }
     if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
     if (args.only.includes("sessions")) emit((await sessionsSection(ws, plan.sessions, log)).section);
-    emit(targetsSection(peer, scaling, claims, probe.raw.p50));
     if (args.only.includes("postgres")) emit((await postgresSection(ws, plan.postgres, log)).section);
+    emit(targetsSection(peer, scaling, claims, probe.raw.p50));
   } catch (error) {
     log(`benchmark failed: ${(error as Error).stack ?? String(error)}`);
     throw error;
