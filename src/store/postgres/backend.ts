@@ -262,6 +262,7 @@ export class PostgresBackend implements Backend {
     backwards = false,
   ): Promise<void> {
     if (!locked) await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const startedAt = this.seq;
     try {
       const h = await c.query<HeadRow>(headQuery(this.settings.schema));
       const head = h.rows[0];
@@ -298,8 +299,10 @@ export class PostgresBackend implements Backend {
       }
       await c.query("CLOSE memory_bank_load");
       if (!locked) await c.query("COMMIT");
-      // A writer of this process got further while this load ran: what it holds is newer.
-      if (!initial && !backwards && head.seq < this.seq) return;
+      // A writer of this process got further while this load ran: what it holds is newer. Even
+      // for a rewound database: changes applied during the load were read after its snapshot,
+      // and a state put back under them would lack them while claiming their position.
+      if (!initial && head.seq < this.seq && (!backwards || this.seq !== startedAt)) return;
       const old = this.state;
       this.state = next;
       this.rowSeq = rowSeq;
@@ -580,6 +583,18 @@ export class PostgresBackend implements Backend {
         await this.writeRows(c, plan.ops, first, token);
         phase = "commit-sent";
         await c.query("COMMIT");
+        // The state went back under this commit's start meanwhile (a reload): read up to the
+        // commit, so the position never claims changes that were not applied.
+        if (this.seq < first - 1) {
+          await catchUp(c, this.settings.schema, this.feedTarget(), first + plan.ops.length - 1, 0).catch(
+            (error) => {
+              // Committed all the same: the feed (or the next write, reloading) brings it in.
+              this.mustReload = true;
+              this.log(`reading back a commit failed (${errorMessage(error)}); the change feed brings it`);
+              void this.feed?.wake();
+            },
+          );
+        }
       }
     } catch (error) {
       if (isConnectionError(error)) broken = error as Error;
@@ -630,6 +645,8 @@ export class PostgresBackend implements Backend {
   private applyOwn(plan: Plan, first: number): void {
     // The feed may have read this very commit back before COMMIT's answer arrived.
     if (this.seq >= first + plan.ops.length - 1) return;
+    // Never over a gap: the state lacks changes before this commit; the feed brings them all.
+    if (this.seq < first - 1) return;
     let seq = first - 1;
     for (const op of plan.ops) {
       seq++;

@@ -205,11 +205,14 @@ export class Feed {
 
   private async readOnce(c: Client): Promise<void> {
     const sentAt = Date.now();
+    // A head behind what was applied when it was asked for means a rewound database; behind
+    // only what was applied since (a commit of this process answered meanwhile) it does not.
+    const asked = this.target.position();
     const r = await c.query<HeadRow>(headQuery(this.settings.schema));
     const head = r.rows[0];
     if (!head) throw new Error(`the head row of ${this.settings.schema} is missing`);
     this.target.sawHead(head, sentAt, Date.now());
-    if (head.seq < this.target.position()) {
+    if (head.seq < asked) {
       await this.target.rewound(c, head.seq);
       return;
     }
