@@ -9,7 +9,8 @@ import { ISOLATED, MCP_SUITES, SYSTEM } from "./test/setup/tiers.js";
  *   few that mock a module (test/setup/tiers.ts).
  * - system (`npm run test:system`): real processes running the compiled dist/ (stdio servers,
  *   the CLI binary, SIGKILL, several processes on one store, hostile input over stdio, worker
- *   threads), and the MCP suites once more over real stdio. Its set-up refuses a dist/ that does
+ *   threads, the PostgreSQL backend against a real server), and the MCP suites once more over
+ *   real stdio. Its set-up refuses a dist/ that does
  *   not match src/, so no test runs stale code.
  *
  * CI runs on a busy 2-core machine: a test that spawns processes must not fail because the
@@ -39,7 +40,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "system", include: SYSTEM, globalSetup: ["test/setup/fresh-dist.ts"] },
+        test: {
+          name: "system",
+          include: SYSTEM,
+          // One PostgreSQL server for the tier (test/setup/postgres.ts): each PostgreSQL test file
+          // makes a database of its own on it.
+          globalSetup: ["test/setup/fresh-dist.ts", "test/setup/postgres.ts"],
+        },
       },
       {
         extends: true,

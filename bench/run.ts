@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only peer,scaling,claims,multi,sessions] [-- --out FILE.md]
+ * npm run bench [-- --quick] [-- --only peer,scaling,claims,multi,sessions,postgres] [-- --out FILE.md]
  *
  * Runs every section, prints each table as it is done, and writes bench/RESULTS.md plus the
  * latency chart bench/latency.svg (--quick writes bench/RESULTS.quick.md and latency.quick.svg).
@@ -16,10 +16,11 @@ import { ms, summarize } from "./lib/stats.js";
 import { type ClaimsPlan, claimsSection } from "./sections/claims.js";
 import { type MultiPlan, multiprocSection } from "./sections/multiproc.js";
 import { type PeerPlan, peerSection } from "./sections/peer.js";
+import { type PostgresPlan, postgresSection } from "./sections/postgres.js";
 import { type ScalingPlan, scalingSection } from "./sections/scaling.js";
 import { type SessionsPlan, sessionsSection } from "./sections/sessions.js";
 
-const SECTIONS = ["peer", "scaling", "claims", "multi", "sessions"] as const;
+const SECTIONS = ["peer", "scaling", "claims", "multi", "sessions", "postgres"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -51,6 +52,7 @@ interface Plan {
   claims: ClaimsPlan;
   multi: MultiPlan;
   sessions: SessionsPlan;
+  postgres: PostgresPlan;
 }
 
 const FULL: Plan = {
@@ -85,6 +87,7 @@ const FULL: Plan = {
     inflight: 8,
     getRuns: 10,
   },
+  postgres: { n: 10_000, samples: 300, writers: 4, writesPerProcess: 300, visibilityRounds: 100 },
 };
 
 const QUICK: Plan = {
@@ -112,6 +115,7 @@ const QUICK: Plan = {
     inflight: 8,
     getRuns: 3,
   },
+  postgres: { n: 1_000, samples: 100, writers: 4, writesPerProcess: 100, visibilityRounds: 30 },
 };
 
 /** The disk under the benchmark's stores: what one small append + fdatasync costs. */
@@ -241,7 +245,7 @@ function targetsSection(
     (v) => `${(v / 2 ** 30).toFixed(2)} GiB`,
   );
   return {
-    title: "6. Targets",
+    title: "7. Targets",
     tables: [{ headers: ["target", "measured in this run", "status"], rows }],
     notes: [
       `For scale: one small journal append + fdatasync on this disk costs ${ms(fsyncP50)} (p50); every acknowledged store pays one (batches and concurrent writers share it).`,
@@ -303,6 +307,7 @@ async function main(): Promise<void> {
     }
     if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
     if (args.only.includes("sessions")) emit((await sessionsSection(ws, plan.sessions, log)).section);
+    if (args.only.includes("postgres")) emit((await postgresSection(ws, plan.postgres, log)).section);
     emit(targetsSection(peer, scaling, claims, probe.raw.p50));
   } catch (error) {
     log(`benchmark failed: ${(error as Error).stack ?? String(error)}`);

@@ -168,8 +168,11 @@ export class RawServer {
   private waiters = new Map<unknown, (m: Record<string, unknown>) => void>();
   exited = false;
 
-  constructor(cwd: string) {
-    this.proc = spawn(process.execPath, [CLI, "serve"], { cwd, env: { PATH: process.env.PATH ?? "" } });
+  constructor(cwd: string, env: Record<string, string> = {}) {
+    this.proc = spawn(process.execPath, [CLI, "serve"], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
     this.proc.on("exit", () => {
       this.exited = true;
     });

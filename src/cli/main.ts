@@ -21,6 +21,7 @@ import importVerb from "./verbs/import.js";
 import indexStatus from "./verbs/index-status.js";
 import indexValidate from "./verbs/index-validate.js";
 import init from "./verbs/init.js";
+import migrate from "./verbs/migrate.js";
 import parallelQuery from "./verbs/parallel-query.js";
 import performanceReport from "./verbs/performance-report.js";
 import query from "./verbs/query.js";
@@ -50,6 +51,7 @@ export const verbs: AnyVerb[] = [
   analyze,
   init,
   ui,
+  migrate,
 ];
 
 export function buildCli(): Command {

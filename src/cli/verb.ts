@@ -144,6 +144,7 @@ async function runSetupVerb(
   let loaded: LoadedConfig | undefined;
   const ctx: SetupContext = {
     cwd: process.cwd(),
+    log: storeLog(globals.verbose ?? false),
     config: () => {
       loaded ??= loadProject(globals);
       return loaded;

@@ -10,8 +10,13 @@ import { z } from "zod";
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from "../domain/duration.js";
 import { NAMESPACE_RULE, NamespaceSchema } from "../domain/entry.js";
 import { errorMessage, MemoryError } from "../domain/errors.js";
+import { PostgresConfigSchema } from "./postgres.js";
 
 export const CONFIG_FILE = "claude-flow.config.json";
+
+/** The backends `memory.backend` may name (store/create.ts builds each). */
+export const BACKENDS = ["json", "postgres"] as const;
+export type BackendKind = (typeof BACKENDS)[number];
 
 const posInt = (what: string, min = 1) =>
   z
@@ -92,8 +97,13 @@ const TransportSchema = z.object({
 
 export const MemoryConfigSchema = z.object({
   backend: z
-    .enum(["json"], { error: (iss) => `backend '${String(iss.input)}' is not supported: use "json"` })
+    .enum(BACKENDS, {
+      error: (iss) => `backend '${String(iss.input)}' is not supported: use "json" or "postgres"`,
+    })
     .default("json"),
+  postgres: PostgresConfigSchema.prefault({}).describe(
+    'Used when backend is "postgres"; credentials come from the environment (docs/team-memory.md).',
+  ),
   path: z.string().min(1).default("./memory/claude-flow-data.json"),
   cacheSize: posInt("cacheSize", 0).max(10_000_000).default(5000),
   indexing: z.boolean().default(true),

@@ -7,6 +7,7 @@
  * service or below it, never in a door.
  */
 import {
+  type BackendKind,
   type ConfigOverrides,
   type LoadedConfig,
   type MemoryConfig,
@@ -28,8 +29,9 @@ import type {
   StoreStatus,
   WriteOptions,
 } from "../store/backend.js";
-import { createBackend } from "../store/create.js";
+import { backendLocation, createBackend } from "../store/create.js";
 import { type StoreLayout, storeLayout } from "../store/layout.js";
+import { type MigrateReport, migrateStore } from "../store/migrate.js";
 import { DuplicateIndex } from "./duplicates.js";
 import { SemanticIndex } from "./embeddings/semantic.js";
 import { IndexSync } from "./index-sync.js";
@@ -167,6 +169,36 @@ export class MemoryBank {
    */
   static async inspectStorage(loaded: LoadedConfig): Promise<StorageInspection | undefined> {
     return MemoryBank.backendFor(loaded, () => {}).maintenance?.inspect();
+  }
+
+  /**
+   * Copies the whole store of one backend into the empty store of another, each where the config
+   * says (memory.path; memory.postgres and the environment), whatever memory.backend names, and
+   * checks the copy by counts and checksums (store/migrate.ts). Neither store is served by this
+   * bank: a migration is entries moved as they are, with no service rule applied on the way.
+   */
+  static async migrate(
+    loaded: LoadedConfig,
+    from: BackendKind,
+    to: BackendKind,
+    options: { log?: (message: string) => void; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<MigrateReport & { from: string; to: string }> {
+    const log = options.log ?? (() => {});
+    const at = (backend: BackendKind): LoadedConfig => ({ ...loaded, memory: { ...loaded.memory, backend } });
+    const source = MemoryBank.backendFor(at(from), log);
+    const target = MemoryBank.backendFor(at(to), log);
+    await source.open();
+    try {
+      await target.open();
+      try {
+        const report = await migrateStore(source, target, options.onProgress);
+        return { from: backendLocation(at(from)), to: backendLocation(at(to)), ...report };
+      } finally {
+        await target.close();
+      }
+    } finally {
+      await source.close();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import type { LoadedConfig } from "../config/config.js";
 import type { Entry } from "../domain/entry.js";
 import type { Backend } from "./backend.js";
 import { JsonStore } from "./json/json-store.js";
+import { PostgresBackend } from "./postgres/backend.js";
+import { describeTarget, resolveSettings } from "./postgres/settings.js";
 
 export interface BackendHooks {
   /** Entries compaction may drop: expired by the project's retention rules. */
@@ -31,5 +33,30 @@ export function createBackend(loaded: LoadedConfig, hooks: BackendHooks): Backen
         ...(hooks.rebuildWithoutBackup ? { rebuildWithoutBackup: true } : {}),
         log: hooks.log,
       });
+    case "postgres":
+      // Where to connect comes from the environment (settings.ts); the config names no credential.
+      return new PostgresBackend({
+        settings: resolveSettings(config.postgres),
+        fsync: config.store.fsync,
+        exclusive: !config.performance.enableParallelAccess,
+        isExpired: hooks.isExpired,
+        log: hooks.log,
+      });
+  }
+}
+
+/**
+ * The store the config names, as it may be shown to a person: the snapshot's path, or the
+ * database and schema (never a credential: describeTarget has no password to show).
+ */
+export function backendLocation(loaded: LoadedConfig): string {
+  const config = loaded.memory;
+  switch (config.backend) {
+    case "json":
+      return loaded.dataPath;
+    case "postgres": {
+      const settings = resolveSettings(config.postgres);
+      return `${describeTarget(settings)} (schema ${settings.schema})`;
+    }
   }
 }

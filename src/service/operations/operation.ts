@@ -41,6 +41,8 @@ export interface SetupContext extends OperationContext {
   config(): LoadedConfig;
   /** The directory the command was started in. */
   cwd: string;
+  /** Where the store's log lines go (stderr for the CLI). */
+  log(message: string): void;
   /** Opens the bank; the caller closes it after the operation. */
   open(options?: Pick<MemoryBankOptions, "rebuildWithoutBackup">): Promise<MemoryBank>;
 }

@@ -9,7 +9,7 @@
  */
 import { crc32 } from "node:zlib";
 import type { Entry } from "../../domain/entry.js";
-import { entryDefect } from "./entry-check.js";
+import { entryDefect } from "../entry-check.js";
 
 export type Op =
   | { op: "put"; entry: Entry }

@@ -42,6 +42,7 @@ import type {
   TxView,
   WriteOptions,
 } from "../backend.js";
+import { entryLabel } from "../entry-check.js";
 import { EntryState } from "../entry-state.js";
 import {
   ensureDir,
@@ -55,7 +56,6 @@ import {
 import { type StoreLayout, storeLayout } from "../layout.js";
 import { backupBytes, listBackups, listBackupsSync, preserveSnapshot, pruneBackups } from "./backups.js";
 import { StoreClock } from "./clock.js";
-import { entryLabel } from "./entry-check.js";
 import { inspectFiles } from "./inspect.js";
 import {
   encodeLine,

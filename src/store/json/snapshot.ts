@@ -27,8 +27,8 @@ import { readFile } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import type { Entry } from "../../domain/entry.js";
 import { errorMessage, MemoryError } from "../../domain/errors.js";
+import { entryDefect } from "../entry-check.js";
 import { type AtomicWriteOptions, writeFileAtomic } from "../files.js";
-import { entryDefect } from "./entry-check.js";
 
 export const SNAPSHOT_FORMAT = 2;
 

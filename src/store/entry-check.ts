@@ -3,7 +3,7 @@
  * runs for every entry of every snapshot load (a million at a time). Anything that passes can be
  * indexed, answered over MCP (it satisfies the output schemas) and compared by version.
  */
-import { MEMORY_TYPES } from "../../domain/entry.js";
+import { MEMORY_TYPES } from "../domain/entry.js";
 
 const TYPES: ReadonlySet<string> = new Set(MEMORY_TYPES);
 const NAMESPACE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
