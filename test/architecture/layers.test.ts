@@ -20,7 +20,8 @@ const ALLOWED: Record<string, string[]> = {
   transfer: ["domain", "config", "store"],
   service: ["domain", "config", "store", "search", "telemetry", "transfer"],
   mcp: ["domain", "config", "service", "telemetry"],
-  cli: ["domain", "config", "service", "telemetry", "transfer", "mcp"],
+  server: ["domain", "config", "store", "service", "telemetry", "mcp"],
+  cli: ["domain", "config", "service", "telemetry", "transfer", "mcp", "server"],
   "cli.ts": ["cli"],
 };
 
