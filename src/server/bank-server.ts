@@ -261,15 +261,27 @@ class BankServer {
 
   /** One MCP session on the connection, over the shared bank. */
   private async session(socket: Socket, bank: MemoryBank): Promise<void> {
-    const recorder = await this.recorder;
     this.served.sessions++;
+    // Each session has its own record (memory_stats lists it with its client), as on stdio.
+    const recorder = await SessionRecorder.start(bank.layout.sessions, bank.retention, {
+      now: () => bank.now(),
+      kind: "server",
+      log: this.log,
+    }).catch(() => undefined);
     const transport = new LineTransport(this.loaded.memory.transport.maxMessageBytes, socket, socket);
     transport.onerror = (e) => this.log(`session: ${e.message}`);
     const server = buildServer(bank, recorder);
+    server.server.oninitialized = () => {
+      const client = server.server.getClientVersion();
+      if (client) recorder?.setClient(client.name, client.version);
+    };
     server.server.onclose = () => {
       if (!socket.destroyed) socket.end();
     };
-    socket.on("close", () => void server.close().catch(() => {}));
+    socket.on("close", () => {
+      void server.close().catch(() => {});
+      void recorder?.close().catch(() => {});
+    });
     this.watchStall(socket);
     await server.connect(transport);
     answerOnlyAfterInitialize(transport);

@@ -57,13 +57,13 @@ export async function attach(loaded: LoadedConfig, options: AttachOptions): Prom
     return { ok: false, reason: errorMessage(error) };
   }
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  let started = false;
+  let started: { exited?: number | null } | undefined;
   let lastReason = "no bank server is running";
   for (;;) {
     const socket = await dial(socketPath);
     if (socket) {
       const hello = await sayHello(socket, loaded, options);
-      if (hello.ok) return { ok: true, socket, server: hello.result, started, socketPath };
+      if (hello.ok) return { ok: true, socket, server: hello.result, started: !!started, socketPath };
       socket.destroy();
       lastReason = hello.reason;
       // A server that could not open the store: serving in-process meets the same problem and says it.
@@ -72,11 +72,16 @@ export async function attach(loaded: LoadedConfig, options: AttachOptions): Prom
     if (!options.start) return { ok: false, reason: lastReason };
     if (!started) {
       try {
-        await startServer(loaded);
+        started = await startServer(loaded);
       } catch (error) {
         return { ok: false, reason: `could not start a bank server: ${errorMessage(error)}` };
       }
-      started = true;
+    } else if (started.exited !== undefined && (await dial(socketPath).then((s) => (s?.destroy(), !s)))) {
+      // The one we started is gone and nobody took its place: it could not start (its log says why).
+      return {
+        ok: false,
+        reason: `the bank server started for it exited (code ${started.exited}; see ${storeLayout(loaded.dataPath).serverLog})`,
+      };
     }
     if (Date.now() > deadline)
       return {
@@ -155,7 +160,8 @@ function sayHello(
 }
 
 /** Starts a bank server for the store, detached, its stderr going to the server's log. */
-async function startServer(loaded: LoadedConfig): Promise<void> {
+async function startServer(loaded: LoadedConfig): Promise<{ exited?: number | null }> {
+  const state: { exited?: number | null } = {};
   await ensurePrivateDir(loaded.dataPath);
   const log = storeLayout(loaded.dataPath).serverLog;
   let fresh = false;
@@ -173,11 +179,17 @@ async function startServer(loaded: LoadedConfig): Promise<void> {
       [CLI, "bank-server", ...(loaded.file ? ["--config", loaded.file] : [])],
       { cwd: loaded.projectDir, detached: true, stdio: ["ignore", "ignore", fd], env },
     );
-    child.on("error", () => {});
+    child.on("error", () => {
+      state.exited = null;
+    });
+    child.on("exit", (code) => {
+      state.exited = code;
+    });
     child.unref();
   } finally {
     closeSync(fd);
   }
+  return state;
 }
 
 /**
