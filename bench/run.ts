@@ -26,6 +26,7 @@ function parseArgs(argv: string[]) {
   let quick = false;
   let only: SectionName[] = [...SECTIONS];
   let out: string | undefined;
+  let sizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "--quick") quick = true;
@@ -35,14 +36,19 @@ function parseArgs(argv: string[]) {
       for (const s of only)
         if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(", ")})`);
     } else if (a === "--out" || a.startsWith("--out=")) out = a.includes("=") ? a.slice(6) : argv[++i];
-    else if (a === "--help" || a === "-h") {
+    else if (a === "--sessions-sizes" || a.startsWith("--sessions-sizes=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv[++i] ?? "");
+      sizes = v.split(",").map(Number);
+      if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+        throw new Error(`--sessions-sizes: whole numbers separated by commas, e.g. 100000,1000000`);
+    } else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        `usage: node dist/bench/run.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE.md]\n`,
+        `usage: node dist/bench/run.js [--quick] [--only ${SECTIONS.join(",")}] [--sessions-sizes 100000,1000000] [--out FILE.md]\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument '${a}'`);
   }
-  return { quick, only, out };
+  return { quick, only, out, sizes };
 }
 
 interface Plan {
@@ -251,7 +257,8 @@ function targetsSection(
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const plan = args.quick ? QUICK : FULL;
+  const base = args.quick ? QUICK : FULL;
+  const plan = args.sizes ? { ...base, sessions: { ...base.sessions, sizes: args.sizes } } : base;
   const benchDir = path.join(ROOT, "bench");
   const outMd = args.out ?? path.join(benchDir, args.quick ? "RESULTS.quick.md" : "RESULTS.md");
   const outSvg = outMd.replace(

@@ -84,8 +84,12 @@ export async function startServer(
   };
 }
 
-export function startOurs(projectDir: string, timeoutMs = 120_000): Promise<Running> {
-  return startServer([OUR_CLI, "serve"], projectDir, {}, timeoutMs);
+export function startOurs(
+  projectDir: string,
+  timeoutMs = 120_000,
+  env: Record<string, string> = {},
+): Promise<Running> {
+  return startServer([OUR_CLI, "serve"], projectDir, env, timeoutMs);
 }
 
 export function startPeer(memoryFile: string, timeoutMs = 120_000): Promise<Running> {
