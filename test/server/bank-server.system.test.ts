@@ -256,3 +256,59 @@ describe("a client that does not read", () => {
     raw.destroy();
   });
 });
+
+describe("bad input on the socket", () => {
+  it("answers garbage, a wrong first message and unknown calls with errors, and goes on serving", async () => {
+    const dir = project();
+    const s = await started(dir);
+    const exchange = (lines: string[]) =>
+      new Promise<string>((resolve) => {
+        const raw = createConnection(socketOf(dir));
+        let got = "";
+        raw.on("data", (d: Buffer) => {
+          got += d.toString("utf8");
+        });
+        raw.on("close", () => resolve(got));
+        raw.on("error", () => {});
+        raw.on("connect", () => {
+          for (const l of lines) raw.write(`${l}\n`);
+          setTimeout(() => raw.end(), 500);
+        });
+      });
+    expect(await exchange(["{not json"])).toMatch(/"error"/);
+    expect(await exchange([JSON.stringify(initializeRequest("no hello"))])).toMatch(
+      /the first message must be memory-bank\/hello/,
+    );
+    expect(await exchange(["x".repeat(200_000)])).toBe(""); // an endless first line: dropped
+    const fingerprint = fingerprintOf(loadConfig({ cwd: dir, env: {} }));
+    const hello = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "memory-bank/hello",
+      params: { version: VERSION, fingerprint, role: "cli" },
+    });
+    const answers = await exchange([
+      hello,
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "memory-bank/run",
+        params: { operation: "nope", input: {} },
+      }),
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "memory-bank/run",
+        params: { operation: "memory_get", input: { key: 5 } },
+      }),
+      JSON.stringify({ jsonrpc: "2.0", id: 3, method: "no/such/method" }),
+      "][",
+    ]);
+    expect(answers).toMatch(/unknown operation/);
+    expect(answers).toMatch(/"code":"INVALID_INPUT"/);
+    expect(answers).toMatch(/unknown method no\/such\/method/);
+    expect(answers).toMatch(/"code":-32700/);
+    await ok(s.client, "memory_store", { key: "still", value: "serving" });
+    expect((await status(dir)).pid).toBe(serverPid(s));
+  });
+});
