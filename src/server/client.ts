@@ -76,7 +76,7 @@ export async function attach(loaded: LoadedConfig, options: AttachOptions): Prom
       } catch (error) {
         return { ok: false, reason: `could not start a bank server: ${errorMessage(error)}` };
       }
-    } else if (started.exited !== undefined && (await dial(socketPath).then((s) => (s?.destroy(), !s)))) {
+    } else if (started.exited !== undefined && !(await answersNow(socketPath))) {
       // The one we started is gone and nobody took its place: it could not start (its log says why).
       return {
         ok: false,
@@ -103,6 +103,13 @@ function dial(socketPath: string): Promise<Socket | undefined> {
     const onError = () => resolve(undefined);
     socket.once("error", onError);
   });
+}
+
+/** True when something accepts a connection on the socket right now. */
+async function answersNow(socketPath: string): Promise<boolean> {
+  const socket = await dial(socketPath);
+  socket?.destroy();
+  return socket !== undefined;
 }
 
 function sayHello(
