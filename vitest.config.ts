@@ -15,9 +15,14 @@ import { ISOLATED, MCP_SUITES, SYSTEM } from "./test/setup/tiers.js";
  *
  * CI runs on a busy 2-core machine: a test that spawns processes must not fail because the
  * machine was slow. No test depends on wall-clock speed; these timeouts only bound a hang.
+ *
+ * Processes the suites start open the store themselves (MEMORY_BANK_SHARED=0, inherited by every
+ * child): they test what one process does with the store. The shared bank server is tested on its
+ * own (test/server/, test/reliability/bank-server.test.ts), whose processes get SHARED_ENV.
  */
 export default defineConfig({
   test: {
+    env: { MEMORY_BANK_SHARED: "0" },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Vitest's default is one worker per core minus one: a single worker on a 2-core CI machine.

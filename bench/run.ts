@@ -9,6 +9,7 @@ import { closeSync, fdatasyncSync, openSync, rmSync, writeFileSync, writeSync } 
 import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { SERVER_KINDS } from "./lib/kinds.js";
 import { Workspace } from "./lib/preload.js";
 import { latencyChart, renderSection, type Section, type Series } from "./lib/report.js";
 import { ROOT } from "./lib/servers.js";
@@ -27,6 +28,8 @@ function parseArgs(argv: string[]) {
   let quick = false;
   let only: SectionName[] = [...SECTIONS];
   let out: string | undefined;
+  let sizes: number[] | undefined;
+  let kinds: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "--quick") quick = true;
@@ -36,14 +39,24 @@ function parseArgs(argv: string[]) {
       for (const s of only)
         if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(", ")})`);
     } else if (a === "--out" || a.startsWith("--out=")) out = a.includes("=") ? a.slice(6) : argv[++i];
-    else if (a === "--help" || a === "-h") {
+    else if (a === "--kinds" || a.startsWith("--kinds=")) {
+      kinds = (a.includes("=") ? a.slice(8) : (argv[++i] ?? "")).split(",").filter(Boolean);
+      const known = SERVER_KINDS.map((k) => k.id);
+      for (const k of kinds)
+        if (!known.includes(k)) throw new Error(`--kinds: unknown kind '${k}' (${known.join(", ")})`);
+    } else if (a === "--sessions-sizes" || a.startsWith("--sessions-sizes=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv[++i] ?? "");
+      sizes = v.split(",").map(Number);
+      if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+        throw new Error(`--sessions-sizes: whole numbers separated by commas, e.g. 100000,1000000`);
+    } else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        `usage: node dist/bench/run.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE.md]\n`,
+        `usage: node dist/bench/run.js [--quick] [--only ${SECTIONS.join(",")}] [--sessions-sizes 100000,1000000] [--kinds ${SERVER_KINDS.map((k) => k.id).join(",")}] [--out FILE.md]\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument '${a}'`);
   }
-  return { quick, only, out };
+  return { quick, only, out, sizes, kinds };
 }
 
 interface Plan {
@@ -255,7 +268,8 @@ function targetsSection(
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const plan = args.quick ? QUICK : FULL;
+  const base = args.quick ? QUICK : FULL;
+  const plan = args.sizes ? { ...base, sessions: { ...base.sessions, sizes: args.sizes } } : base;
   const benchDir = path.join(ROOT, "bench");
   const outMd = args.out ?? path.join(benchDir, args.quick ? "RESULTS.quick.md" : "RESULTS.md");
   // The chart goes beside the tables: latency[.quick].svg for the default names, FILE.svg for --out FILE.md.
@@ -306,7 +320,17 @@ async function main(): Promise<void> {
       emit(claims.section);
     }
     if (args.only.includes("multi")) emit((await multiprocSection(ws, plan.multi, log)).section);
-    if (args.only.includes("sessions")) emit((await sessionsSection(ws, plan.sessions, log)).section);
+    if (args.only.includes("sessions"))
+      emit(
+        (
+          await sessionsSection(
+            ws,
+            plan.sessions,
+            log,
+            args.kinds ? SERVER_KINDS.filter((k) => args.kinds?.includes(k.id)) : SERVER_KINDS,
+          )
+        ).section,
+      );
     if (args.only.includes("postgres")) emit((await postgresSection(ws, plan.postgres, log)).section);
     emit(targetsSection(peer, scaling, claims, probe.raw.p50));
   } catch (error) {

@@ -17,6 +17,15 @@ import { afterEach } from "vitest";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI = path.join(ROOT, "dist", "src", "cli.js");
 
+/**
+ * The environment the suites run processes with. Each process opens the store itself
+ * (MEMORY_BANK_SHARED=0): these suites test what that process does with the store (its own
+ * log lines, a SIGKILL of it), and test/server/ tests the shared bank server on its own, with
+ * `SHARED_ENV`.
+ */
+export const BASE_ENV = { PATH: process.env.PATH ?? "", MEMORY_BANK_SHARED: "0" };
+export const SHARED_ENV = { PATH: process.env.PATH ?? "", MEMORY_BANK_SHARED: "1" };
+
 export function tempProject(config?: unknown): string {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "memory-bank-test-")));
   if (config !== undefined)
@@ -107,7 +116,7 @@ export async function connect(
     command: command as string,
     args: [...before, CLI, "serve", ...args],
     cwd,
-    env: { PATH: process.env.PATH ?? "", ...env },
+    env: { ...BASE_ENV, ...env },
     stderr: "pipe",
   });
   let err = "";
@@ -169,10 +178,7 @@ export class RawServer {
   exited = false;
 
   constructor(cwd: string, env: Record<string, string> = {}) {
-    this.proc = spawn(process.execPath, [CLI, "serve"], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", ...env },
-    });
+    this.proc = spawn(process.execPath, [CLI, "serve"], { cwd, env: { ...BASE_ENV, ...env } });
     this.proc.on("exit", () => {
       this.exited = true;
     });

@@ -3,12 +3,13 @@
  * starts it, how its data is preloaded, and its one-shot and library counterparts. A new kind (a
  * shared bank server, say) is one more entry in SERVER_KINDS.
  */
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { loadConfig } from "../../src/config/config.js";
 import { JsonStore } from "../../src/store/json/json-store.js";
 import { PEER_DB, SqliteStore } from "../peers/sqlite-store.js";
 import type { Workspace } from "./preload.js";
-import { OUR_CLI, ROOT, type Running, startOurs, startSqlitePeer } from "./servers.js";
+import { OUR_CLI, ROOT, type Running, startOurs, startSqlitePeer, waitForExit } from "./servers.js";
 
 export interface ServerKind {
   /** Short name for logs and the --kinds option. */
@@ -31,7 +32,7 @@ export interface ServerKind {
   /** After a round's sessions have exited (a kind with a shared process may stop it here). */
   afterRound?(dir: string): Promise<void>;
   /** A one-shot command that prints the entry under `key` and exits: node's arguments, cwd = dir. */
-  oneShotGet: { describe: string; args(key: string): string[] };
+  oneShotGet: { describe: string; args(key: string): string[]; env?: Record<string, string> };
   /** A bench/child/*.js writer speaking writer.ts's arguments and ready/go handshake. */
   writerChild: string;
   /** Extra writer arguments. */
@@ -40,14 +41,18 @@ export interface ServerKind {
   count(dir: string, namespace: string): Promise<number>;
 }
 
+/** Each process opens the store itself (memory.server.shared off). */
+const ALONE = { MEMORY_BANK_SHARED: "0" };
+const SHARED = { MEMORY_BANK_SHARED: "1" };
+
 export const THIS_PROJECT: ServerKind = {
   id: "ours",
-  label: "this project",
+  label: "this project, in-process",
   describe:
-    "today's mode: every session runs its own `memory-bank serve`, which loads the whole store and builds its own search index before it answers a ranked query",
+    "every session runs its own `memory-bank serve` that opens the store itself (MEMORY_BANK_SHARED=0, the mode before the bank server): it loads the whole store and builds its own search index before it answers a ranked query",
   prepare: (ws, name, n) => ws.ours(name, n),
-  start: (dir, timeoutMs) => startOurs(dir, timeoutMs),
-  oneShotGet: { describe: "`memory-bank get KEY`", args: (key) => [OUR_CLI, "get", key] },
+  start: (dir, timeoutMs) => startOurs(dir, timeoutMs, ALONE),
+  oneShotGet: { describe: "`memory-bank get KEY`", args: (key) => [OUR_CLI, "get", key], env: ALONE },
   writerChild: "writer",
   writerArgs: { waitIndex: true },
   count: async (dir, namespace) => {
@@ -80,5 +85,73 @@ export const SQLITE_SERVER: ServerKind = {
   },
 };
 
+/** The pid of the store's bank server, from `memory-bank status`; undefined when none runs. */
+function bankServerPid(dir: string): number | undefined {
+  const out = execFileSync(process.execPath, [OUR_CLI, "status", "--json"], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, ...SHARED },
+  });
+  const s = JSON.parse(out) as { running: boolean; pid?: number };
+  return s.running ? s.pid : undefined;
+}
+
+async function stopBankServer(dir: string): Promise<void> {
+  const pid = bankServerPid(dir);
+  if (pid === undefined) return;
+  process.kill(pid, "SIGTERM");
+  await waitForExit(pid, 120_000);
+}
+
+const bankBase = {
+  prepare: (ws: Workspace, name: string, n: number) => ws.ours(name, n),
+  start: (dir: string, timeoutMs: number) => startOurs(dir, timeoutMs, SHARED),
+  // The relays and the one bank server behind them.
+  pids: (dir: string, sessions: readonly Running[]) => {
+    const server = bankServerPid(dir);
+    return [...sessions.map((s) => s.pid), ...(server !== undefined ? [server] : [])];
+  },
+  writerChild: "writer",
+  writerArgs: { waitIndex: true },
+  count: THIS_PROJECT.count,
+};
+
+/** The bank server already running (another session or an earlier call started it). */
+export const BANK_WARM: ServerKind = {
+  ...bankBase,
+  id: "bank",
+  label: "this project, bank server",
+  describe:
+    "`memory-bank serve` with the shared bank server (the default): each session is a relay to the store's one bank server, here already running (started by the preload and kept between rounds, as an earlier session leaves it for its idle time)",
+  prepare: async (ws, name, n) => {
+    const dir = await ws.ours(name, n);
+    // Warm: a session starts the server, answers a ranked query (the index is built) and leaves.
+    const s = await startOurs(dir, 600_000, SHARED);
+    await s.call("memory_query", { query: "warm up", limit: 1 });
+    await s.close();
+    return dir;
+  },
+  oneShotGet: {
+    describe: "`memory-bank get KEY` answered by the running bank server",
+    args: (key) => [OUR_CLI, "get", key],
+    env: SHARED,
+  },
+};
+
+/** No bank server running: the first session of a round starts it, and it loads the store. */
+export const BANK_COLD: ServerKind = {
+  ...bankBase,
+  id: "bank-cold",
+  label: "this project, bank server started cold",
+  describe:
+    "as the bank server column, but stopped after every round: the first session of a round starts the bank server, which loads the store and builds the index while the sessions wait",
+  afterRound: stopBankServer,
+  oneShotGet: {
+    describe: "`memory-bank get KEY` with no bank server running (in-process, starts none)",
+    args: (key) => [OUR_CLI, "get", key],
+    env: SHARED,
+  },
+};
+
 /** Every kind, in column order; each one but the baseline gets a ratio column against it. */
-export const SERVER_KINDS: readonly ServerKind[] = [THIS_PROJECT, SQLITE_SERVER];
+export const SERVER_KINDS: readonly ServerKind[] = [THIS_PROJECT, BANK_WARM, BANK_COLD, SQLITE_SERVER];

@@ -125,9 +125,18 @@ async function lanes(total: number, inflight: number, fn: (i: number) => Promise
 }
 
 /** Spawn to exit of one command; fails unless it exits 0 and printed `expect`. */
-async function oneShot(args: string[], cwd: string, expect: string): Promise<number> {
+async function oneShot(
+  args: string[],
+  cwd: string,
+  expect: string,
+  env: Record<string, string> = {},
+): Promise<number> {
   const t = performance.now();
-  const { stdout } = await execFileAsync(process.execPath, args, { cwd, encoding: "utf8" });
+  const { stdout } = await execFileAsync(process.execPath, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
   const took = performance.now() - t;
   if (!stdout.includes(expect)) throw new Error(`${args.join(" ")} did not print '${expect}'`);
   return took;
@@ -268,7 +277,7 @@ export async function sessionsSection(
         const key = gq.existingName();
         for (const kind of inTurn(r, kinds)) {
           log(`sessions: ${count(n)}: one-shot get (${kind.id}), run ${r + 1}/${plan.getRuns}`);
-          push(get, kind, await oneShot(kind.oneShotGet.args(key), dirOf(kind), key));
+          push(get, kind, await oneShot(kind.oneShotGet.args(key), dirOf(kind), key, kind.oneShotGet.env));
         }
       }
       measures.push(get);

@@ -10,6 +10,7 @@ import { errorMessage, MemoryError } from "../domain/errors.js";
 import { withIoMessage } from "../domain/io-errors.js";
 import { type AnyVerb, type Globals, runVerb } from "./verb.js";
 import analyze from "./verbs/analyze.js";
+import bankServer from "./verbs/bank-server.js";
 import batchCleanup from "./verbs/batch-cleanup.js";
 import batchStore from "./verbs/batch-store.js";
 import concurrentExport from "./verbs/concurrent-export.js";
@@ -27,6 +28,7 @@ import performanceReport from "./verbs/performance-report.js";
 import query from "./verbs/query.js";
 import serve from "./verbs/serve.js";
 import stats from "./verbs/stats.js";
+import status from "./verbs/status.js";
 import store from "./verbs/store.js";
 import ui from "./verbs/ui.js";
 
@@ -52,6 +54,8 @@ export const verbs: AnyVerb[] = [
   init,
   ui,
   migrate,
+  status,
+  bankServer,
 ];
 
 export function buildCli(): Command {

@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import type { z } from "zod";
 import { type ConfigOverrides, type LoadedConfig, loadConfig } from "../config/config.js";
 import { parseInput } from "../domain/input.js";
-import { MemoryBank } from "../service/bank.js";
+import type { MemoryBank } from "../service/bank.js";
 import { invoke } from "../service/operations/invoke.js";
 import type {
   Operation,
@@ -18,7 +18,7 @@ import type {
   SetupContext,
   SetupOperation,
 } from "../service/operations/operation.js";
-import { SessionRecorder } from "../telemetry/sessions.js";
+import type { SessionRecorder } from "../telemetry/sessions.js";
 import { progressBar } from "./render/progress.js";
 
 /** The options every verb understands (before or after the verb). */
@@ -59,6 +59,12 @@ export interface BankVerb<I extends z.ZodObject, O extends z.ZodObject>
   overrides?(flags: Flags): ConfigOverrides;
   /** The label of a progress bar, shown when stdout is a terminal and the output is not --json. */
   progress?: string;
+  /**
+   * false when the operation reads something relative to the command's directory (a file
+   * argument it resolves itself), which a bank server started elsewhere would read wrongly: the
+   * verb then always runs in-process.
+   */
+  attach?: false;
 }
 
 export interface SetupVerb<I extends z.ZodObject, O extends z.ZodObject>
@@ -104,6 +110,19 @@ export async function runVerb(verb: AnyVerb, args: string[], flags: Flags, globa
   const loaded = loadProject(globals);
   const overrides = verb.overrides?.(flags) ?? {};
   if (globals.batchtools) overrides.batchtools = { ...overrides.batchtools, enabled: true };
+  // A running bank server answers at once (it holds the store loaded); settings imposed for
+  // this run only (--parallel, --batchtools) need a bank of their own, so they run in-process.
+  if (
+    verb.attach !== false &&
+    Object.keys(overrides).length === 0 &&
+    (await runAttached(verb, args, flags, globals, loaded))
+  )
+    return;
+  // Loaded only here: a call answered by the bank server never loads the store's code.
+  const [{ MemoryBank }, { SessionRecorder }] = await Promise.all([
+    import("../service/bank.js"),
+    import("../telemetry/sessions.js"),
+  ]);
   const bank = await MemoryBank.open(loaded, { log: storeLog(globals.verbose ?? false), overrides });
   let recorder: SessionRecorder | undefined;
   try {
@@ -132,6 +151,43 @@ export async function runVerb(verb: AnyVerb, args: string[], flags: Flags, globa
   }
 }
 
+/**
+ * Runs the verb's operation on the store's bank server when one is running (and
+ * memory.server.shared is on): the same definition, run there, its result printed here. False
+ * when there is none: the caller runs it in-process. The input is parsed here too, so a bad
+ * argument is refused before anything is sent, with the same message.
+ */
+async function runAttached(
+  // biome-ignore lint/suspicious/noExplicitAny: any bank verb
+  verb: BankVerb<any, any>,
+  args: string[],
+  flags: Flags,
+  globals: Globals,
+  loaded: LoadedConfig,
+): Promise<boolean> {
+  const { sharedEnabled } = await import("../server/endpoint.js");
+  if (!sharedEnabled(loaded)) return false;
+  const { attach, BankCalls } = await import("../server/client.js");
+  const attached = await attach(loaded, { role: "cli", start: false });
+  if (!attached.ok) {
+    if (globals.verbose) log(`running in-process: ${attached.reason}`);
+    return false;
+  }
+  const calls = new BankCalls(attached.socket);
+  try {
+    const raw = await verb.input(args, flags, globals);
+    const input = parseInput(verb.operation.input, raw);
+    const bar = verb.progress ? progressBar(verb.progress, showBars(globals)) : undefined;
+    const output = await calls
+      .run(verb.operation.name, raw, verb.name, bar?.onProgress)
+      .finally(() => bar?.stop());
+    emit(verb, output, { input, flags, globals });
+    return true;
+  } finally {
+    calls.close();
+  }
+}
+
 async function runSetupVerb(
   // biome-ignore lint/suspicious/noExplicitAny: any setup verb
   verb: SetupVerb<any, any>,
@@ -150,6 +206,7 @@ async function runSetupVerb(
       return loaded;
     },
     open: async (options = {}) => {
+      const { MemoryBank } = await import("../service/bank.js");
       const bank = await MemoryBank.open(ctx.config(), {
         log: storeLog(globals.verbose ?? false),
         ...options,

@@ -95,6 +95,19 @@ const TransportSchema = z.object({
     .describe("Largest JSON-RPC message read from stdin; larger ones are refused with an error."),
 });
 
+const ServerSchema = z.object({
+  shared: z
+    .boolean()
+    .default(true)
+    .describe(
+      "One bank server per store: `serve` attaches to it (starting it if none runs) and CLI verbs use a running one. false: every process opens the store itself. The environment variable MEMORY_BANK_SHARED=0 turns it off too.",
+    ),
+  idleTimeoutMs: posInt("server.idleTimeoutMs", 1000)
+    .max(7 * 24 * 3600 * 1000)
+    .default(10 * 60 * 1000)
+    .describe("The bank server exits after this long with no connection."),
+});
+
 export const MemoryConfigSchema = z.object({
   backend: z
     .enum(BACKENDS, {
@@ -133,6 +146,7 @@ export const MemoryConfigSchema = z.object({
     .describe(
       "What memory_store does with a value that looks like a secret (private key, cloud or git token, bearer token): report it in the answer (default), or mask it before storing and report that.",
     ),
+  server: ServerSchema.prefault({}),
 });
 export type MemoryConfig = z.infer<typeof MemoryConfigSchema>;
 

@@ -13,6 +13,9 @@
  *   claude-flow-data.json.lock        writer lock, a symlink    (json backend)
  *   .claude-flow-data.clock.*.tmp     clock probes              (json backend)
  *   claude-flow-data.vectors.jsonl    embeddings                (memory.embeddings)
+ *   claude-flow-data.sock             the bank server's socket  (memory.server; see server/endpoint.ts)
+ *   claude-flow-data.server.lock      held while a bank server claims the socket
+ *   claude-flow-data.server.log       the bank server's log (it has no terminal)
  *   backups/claude-flow-data.<g>.json|.journal   compaction's backups; torn tails; NAME/ folders of concurrent-export
  *   corrupt/                          damaged bytes set aside, never deleted
  *   sessions/                         one record per process using the store
@@ -38,6 +41,11 @@ export interface StoreLayout {
   /** Clock probes are temp files named after this (`.<base>.clock.<pid>.<hex>.tmp`), never a snapshot's name. */
   readonly clockProbe: string;
   readonly vectors: string;
+  /** The bank server's Unix socket, when its path is short enough (server/endpoint.ts). */
+  readonly socket: string;
+  /** What a bank server locks (`<this>.lock`) while it checks for a stale socket and binds. */
+  readonly serverClaim: string;
+  readonly serverLog: string;
   readonly backups: string;
   readonly corrupt: string;
   readonly sessions: string;
@@ -84,6 +92,9 @@ export function storeLayout(dataPath: string): StoreLayout {
     lock: `${snapshot}.lock`,
     clockProbe: path.join(dir, `${base}.clock`),
     vectors: path.join(dir, `${base}.vectors.jsonl`),
+    socket: path.join(dir, `${base}.sock`),
+    serverClaim: path.join(dir, `${base}.server`),
+    serverLog: path.join(dir, `${base}.server.log`),
     backups,
     corrupt,
     sessions: path.join(dir, "sessions"),

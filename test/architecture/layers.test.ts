@@ -21,7 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   service: ["domain", "config", "store", "search", "telemetry", "transfer"],
   mcp: ["domain", "config", "service", "telemetry"],
   ui: ["domain", "config", "service", "telemetry"],
-  cli: ["domain", "config", "service", "telemetry", "transfer", "mcp", "ui"],
+  server: ["domain", "config", "store", "service", "telemetry", "mcp"],
+  cli: ["domain", "config", "service", "telemetry", "transfer", "mcp", "ui", "server"],
   "cli.ts": ["cli"],
 };
 

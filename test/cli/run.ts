@@ -1,6 +1,6 @@
 /** Runs the real `memory-bank` binary (dist/src/cli.js) in a project directory. */
 import { spawn } from "node:child_process";
-import { CLI } from "../helpers.js";
+import { BASE_ENV, CLI } from "../helpers.js";
 
 export interface CliResult {
   code: number | null;
@@ -12,7 +12,7 @@ export function cli(cwd: string, args: string[], env: Record<string, string> = {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { ...BASE_ENV, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

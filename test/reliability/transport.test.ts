@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { TopLevelId } from "../../src/mcp/line-transport.js";
 import {
+  BASE_ENV,
   CLI,
   call,
   connect,
@@ -89,7 +90,7 @@ describe("a client that stops reading", () => {
   it("makes the server stop reading too, instead of buffering answers without limit; nothing is lost", async () => {
     const dir = tempProject();
     dirs.push(dir);
-    const proc = spawn(process.execPath, [CLI, "serve"], { cwd: dir, env: { PATH: process.env.PATH ?? "" } });
+    const proc = spawn(process.execPath, [CLI, "serve"], { cwd: dir, env: BASE_ENV });
     proc.stderr.resume();
     const send = (m: unknown) => proc.stdin.write(`${JSON.stringify(m)}\n`);
     let answered = 0;

@@ -9,6 +9,8 @@ export default defineVerb({
   description: "remove entries past their TTL or retention; RETENTION-FILE overrides policies for this run",
   operation: batchCleanupOperation,
   progress: "cleanup",
+  // Its RETENTION-FILE is read relative to the command's directory.
+  attach: false,
   configure: (c) =>
     c
       .argument("[retention-file]")

@@ -8,6 +8,8 @@ export default defineVerb({
   description: "store the entries of FILE (a JSON array, {entries: [...]}, or JSON lines) in parallel chunks",
   operation: batchStoreFileOperation,
   progress: "batch-store",
+  // Its FILE is read relative to the command's directory.
+  attach: false,
   configure: (c) =>
     c
       .argument("<file>")

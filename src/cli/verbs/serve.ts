@@ -5,7 +5,10 @@ import { type DoorVerb, log } from "../verb.js";
 /**
  * `serve`: the MCP door on stdio (stdout then carries protocol only), or over Streamable HTTP
  * with --http [HOST:]PORT (mcp/http.ts: loopback by default; a bearer token from
- * MEMORY_BANK_HTTP_TOKEN or --token-file, never from the command line).
+ * MEMORY_BANK_HTTP_TOKEN or --token-file, never from the command line). On stdio with
+ * memory.server.shared (the default) the session is relayed to the store's bank server, which is
+ * started when none runs; when it cannot be started or reached, the session is served in this
+ * process, as before.
  */
 const serve: DoorVerb = {
   name: "serve",
@@ -46,6 +49,20 @@ const serve: DoorVerb = {
       process.once("SIGTERM", () => void running.shutdown("SIGTERM"));
       await running.done;
       process.exit(0);
+    }
+    const { sharedEnabled } = await import("../../server/endpoint.js");
+    if (sharedEnabled(loaded)) {
+      const { attach } = await import("../../server/client.js");
+      const attached = await attach(loaded, { role: "mcp", start: true });
+      if (attached.ok) {
+        for (const w of loaded.warnings) log(`warning: ${w}`);
+        log(
+          `serving ${loaded.dataPath} through its bank server (pid ${attached.server.pid}, ${attached.socketPath}${attached.started ? ", started now" : ""})`,
+        );
+        const { relay } = await import("../../server/relay.js");
+        process.exit(await relay(attached.socket, log));
+      }
+      log(`bank server unavailable (${attached.reason}): serving this session in-process`);
     }
     // Loaded on demand: the MCP SDK is most of the startup time, and no other verb needs it.
     const { serveStdio } = await import("../../mcp/server.js");
