@@ -1,12 +1,13 @@
 import { Option } from "commander";
 import { MEMORY_TYPES } from "../../domain/entry.js";
 import { storeOperation } from "../../service/operations/store.js";
-import { json, jsonOrText, list, number } from "../options.js";
+import { json, jsonOrText, list, number, stdinText } from "../options.js";
 import { defineVerb } from "../verb.js";
 
 export default defineVerb({
   name: "store",
-  description: "store or update one entry (VALUE is parsed as JSON when it is valid JSON, else kept as text)",
+  description:
+    "store or update one entry (VALUE is parsed as JSON when it is valid JSON, else kept as text; - reads it from stdin)",
   operation: storeOperation,
   configure: (c) =>
     c
@@ -19,14 +20,17 @@ export default defineVerb({
       .option("--metadata <json>", "a JSON object stored with the entry")
       .option("--if-version <n>", "store only if the current version is n (0: only if new)", number)
       .option("--string", "store VALUE as text even if it parses as JSON"),
-  input: ([key, value = ""], o) => ({
-    key,
-    value: o.string ? value : jsonOrText(value),
-    namespace: o.namespace,
-    ...(o.type ? { type: o.type } : {}),
-    ...(o.tags ? { tags: o.tags } : {}),
-    ...(o.ttl ? { ttl: o.ttl } : {}),
-    ...(o.metadata ? { metadata: json(o.metadata, "--metadata") } : {}),
-    ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
-  }),
+  input: async ([key, given = ""], o) => {
+    const value = given === "-" ? await stdinText() : given;
+    return {
+      key,
+      value: o.string ? value : jsonOrText(value),
+      namespace: o.namespace,
+      ...(o.type ? { type: o.type } : {}),
+      ...(o.tags ? { tags: o.tags } : {}),
+      ...(o.ttl ? { ttl: o.ttl } : {}),
+      ...(o.metadata ? { metadata: json(o.metadata, "--metadata") } : {}),
+      ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
+    };
+  },
 });
