@@ -150,7 +150,8 @@ describe("bad input", () => {
   it("the key the tools advertise is the key the project accepts (memory.limits.maxKeyLength)", async () => {
     const { tools } = await s.client.listTools();
     const maxLength = (tool: string) =>
-      (tools.find((t) => t.name === tool)?.inputSchema.properties?.key as { maxLength?: number }).maxLength;
+      (tools.find((t) => t.name === tool)?.inputSchema.properties?.key as { maxLength?: number } | undefined)
+        ?.maxLength;
     for (const tool of ["memory_store", "memory_get", "memory_delete", "memory_query"])
       expect(maxLength(tool), tool).toBe(256);
     const short = tempProject({ memory: { limits: { maxKeyLength: 100 } } });

@@ -1,8 +1,9 @@
 /**
- * package.json names only files a build produces: the binary an install links, and nothing
- * (`main`) that an `import "memory-bank-mcp"` would fail to find. Checked against this build.
+ * package.json names only files a build produces (the binary an install links, and nothing
+ * `main` that an `import "memory-bank-mcp"` would fail to find), and says what the README and
+ * the LICENSE say: the license, the Node versions, no scripts an install runs.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers.js";
@@ -12,6 +13,9 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as
   bin?: Record<string, string>;
   files?: string[];
   exports?: unknown;
+  license?: string;
+  engines?: { node?: string };
+  scripts?: Record<string, string>;
 };
 
 describe("package.json", () => {
@@ -21,5 +25,34 @@ describe("package.json", () => {
       expect(existsSync(path.join(ROOT, file)), file).toBe(true);
     if (pkg.main !== undefined) expect(existsSync(path.join(ROOT, pkg.main)), pkg.main).toBe(true);
     for (const entry of pkg.files ?? []) expect(existsSync(path.join(ROOT, entry)), entry).toBe(true);
+  });
+
+  it("ships the LICENSE its license field names", () => {
+    expect(pkg.license).toBe("MIT");
+    expect(pkg.files).toContain("LICENSE");
+    expect(readFileSync(path.join(ROOT, "LICENSE"), "utf8")).toMatch(/^MIT License\n/);
+  });
+
+  it("asks for the Node version the README states", () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const min = /^>=(\d+\.\d+)$/.exec(pkg.engines?.node ?? "")?.[1];
+    expect(min, "engines.node is >=MAJOR.MINOR").toBeDefined();
+    expect(readme).toContain(`Node ${min} or newer`);
+  });
+
+  it("has no script that an install of the package runs (npm warns about each one)", () => {
+    for (const script of ["preinstall", "install", "postinstall", "prepare"])
+      expect(pkg.scripts?.[script], script).toBeUndefined();
+    // The tarball is built when it is packed instead.
+    expect(pkg.scripts?.prepack).toBe("npm run build");
+  });
+
+  it("builds no source maps: the package ships no sources for them to point at", () => {
+    const tsconfig = readFileSync(path.join(ROOT, "tsconfig.json"), "utf8");
+    expect(tsconfig).toMatch(/"sourceMap": false/);
+    const maps = readdirSync(path.join(ROOT, "dist"), { recursive: true }).filter((f) =>
+      String(f).endsWith(".map"),
+    );
+    expect(maps).toEqual([]);
   });
 });
