@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { tempProjects } from "../helpers.js";
+import { connect, ok, tempProjects } from "../helpers.js";
 import { cli, cliJson } from "./run.js";
 
 vi.setConfig({ testTimeout: 90_000 });
@@ -48,6 +48,15 @@ describe("the project, from anywhere inside it", () => {
     // Once the store exists it marks the root by itself, repository or not.
     const debug = await cliJson<{ projectDir: string }>(deep, ["debug"]);
     expect(debug.projectDir).toBe(dir);
+    // serve, started in the subdirectory, serves the same store.
+    const s = await connect(deep);
+    try {
+      const got = await ok<{ found: boolean }>(s.client, "memory_get", { key: "payments/stripe" });
+      expect(got.found).toBe(true);
+    } finally {
+      await s.close();
+    }
+    expect(readdirSync(deep)).toEqual([]);
   });
 });
 

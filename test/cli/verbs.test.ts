@@ -332,7 +332,7 @@ describe("batch-cleanup and retention", () => {
     expect(strict.skipped.map((s) => s.namespace)).toContain("agents");
     expect((await cli(dir, ["get", "t", "--namespace", "tasks"])).code).toBe(1);
     expect((await cli(dir, ["get", "a", "--namespace", "agents"])).code).toBe(0);
-  }, 20_000);
+  });
 });
 
 describe("index-status and index-validate", () => {
