@@ -1,13 +1,13 @@
 /**
  * The README's path for a new project, for real: pack this checkout, install the tarball into a
- * second project (no registry holds this package), `init` there, clone that project elsewhere
- * as a teammate would (without node_modules, then `npm install` from its lockfile is what they
- * would run; here the installed tree is copied with it instead, to keep this to one install),
- * and the registered command starts the server in the copy and answers an MCP client. One npm
+ * second project (no registry holds this package), `init` there, copy that project elsewhere and
+ * remove the original (a teammate's clone would `npm install` from its lockfile; here the
+ * installed tree travels with the copy instead, to keep this to one install), and the registered
+ * command starts the server in the copy and answers an MCP client. One npm
  * install in all: packages come from npm's cache when they are there, else from the registry.
  */
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,6 +73,10 @@ describe("installing the packed package into another project", () => {
     expect(mcp).not.toContain(work);
     const clone = path.join(work, "teammate", "app");
     cpSync(project, clone, { recursive: true, verbatimSymlinks: true });
+    // The original is gone, as after a move: nothing may still point into it.
+    const gone = `${project}-gone`;
+    renameSync(project, gone);
+    project = clone;
     const s = await connectRegistered(clone);
     try {
       const stored = await s.client.callTool({
