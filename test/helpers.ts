@@ -4,7 +4,7 @@
  * in-memory transport (the same server wiring: mcp/server.ts's openServer).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -266,4 +266,39 @@ export async function connectHttp(url: string, headers: Record<string, string> =
   const client = new Client({ name: "memory-bank-test", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;
+}
+
+/**
+ * The server as a project's `.mcp.json` registers it, started the way Claude Code starts it: the
+ * registered command and arguments, run in the project directory, spoken to over stdio.
+ */
+export async function connectRegistered(projectDir: string, server = "memory-bank"): Promise<Connected> {
+  const mcp = JSON.parse(readFileSync(path.join(projectDir, ".mcp.json"), "utf8")) as {
+    mcpServers: Record<string, { command: string; args: string[]; env?: Record<string, string> }>;
+  };
+  const entry = mcp.mcpServers[server];
+  if (!entry) throw new Error(`${server} is not registered in ${projectDir}/.mcp.json`);
+  // `node` as a client's PATH finds it: this test's node comes first.
+  const PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`;
+  const transport = new StdioClientTransport({
+    command: entry.command,
+    args: entry.args,
+    cwd: projectDir,
+    env: { PATH, HOME: process.env.HOME ?? "", ...(entry.env ?? {}) },
+    stderr: "pipe",
+  });
+  let err = "";
+  transport.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const client = new Client({ name: "memory-bank-test", version: "1.0.0" });
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    await new Promise((r) => setTimeout(r, 100));
+    throw new Error(
+      `the registered command (${[entry.command, ...entry.args].join(" ")}) did not start (${(error as Error).message}); its stderr:\n${err}`,
+    );
+  }
+  return { client, stderr: () => err, pid: transport.pid, close: () => client.close() };
 }

@@ -1,14 +1,15 @@
 /**
  * The `memory-bank` command: `serve` runs the MCP server on stdio, `ui` the web page; every other verb (verbs/) is a
  * thin mapping of arguments and flags onto one operation, run through the shared invoke path by
- * a process that shares the store with the servers. Exit codes: 0 success, 1 error (one line on
- * stderr), 2 bad usage.
+ * a process that shares the store with the servers. Exit codes: 0 success, 1 the operation failed
+ * (one line on stderr), 2 bad usage (an unknown verb or flag, an argument the operation refuses),
+ * 130 interrupted. Under --json an error is also a JSON object on stdout: {"error": {code, message}}.
  */
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../config/version.js";
 import { errorMessage, MemoryError } from "../domain/errors.js";
 import { withIoMessage } from "../domain/io-errors.js";
-import { type AnyVerb, type Globals, runVerb } from "./verb.js";
+import { type AnyVerb, type Globals, runVerb, UsageError } from "./verb.js";
 import analyze from "./verbs/analyze.js";
 import bankServer from "./verbs/bank-server.js";
 import batchCleanup from "./verbs/batch-cleanup.js";
@@ -22,6 +23,7 @@ import importVerb from "./verbs/import.js";
 import indexStatus from "./verbs/index-status.js";
 import indexValidate from "./verbs/index-validate.js";
 import init from "./verbs/init.js";
+import listVerb from "./verbs/list.js";
 import migrate from "./verbs/migrate.js";
 import parallelQuery from "./verbs/parallel-query.js";
 import performanceReport from "./verbs/performance-report.js";
@@ -39,6 +41,7 @@ export const verbs: AnyVerb[] = [
   get,
   deleteVerb,
   query,
+  listVerb,
   stats,
   exportVerb,
   importVerb,
@@ -58,6 +61,15 @@ export const verbs: AnyVerb[] = [
   bankServer,
 ];
 
+/** One meaning of --namespace, stated once for every verb. */
+const NAMESPACE_HELP = `
+--namespace NS names the namespace an entry lives in: on store, get and delete the entry's own
+(default "default"); on query, list, stats, analyze and export only entries there are read; on
+batch-store and import it is the namespace for entries that name none (import --into NS puts
+every entry into NS). The project is found by walking up from the working directory to the
+nearest claude-flow.config.json, .mcp.json or memory/ store, else the repository root.
+Exit codes: 0 ok, 1 the operation failed, 2 bad usage, 130 interrupted.`;
+
 export function buildCli(): Command {
   const program = new Command("memory-bank")
     .description("Persistent, shared memory for LLM agents: MCP server and command line")
@@ -66,6 +78,9 @@ export function buildCli(): Command {
     .option("--json", "print machine-readable JSON instead of tables")
     .option("--verbose", "more detail, and the store's log lines on stderr")
     .option("--batchtools", "run batch work through the parallel executor (batchtools.enabled)")
+    .option("--parallel", "the seed's flag, accepted by every verb: the same as --batchtools")
+    .addHelpText("after", NAMESPACE_HELP)
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .exitOverride();
 
@@ -82,21 +97,28 @@ export function buildCli(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildCli();
+  const json = argv.includes("--json");
   try {
     await program.parseAsync(argv);
   } catch (thrown) {
     const error = withIoMessage(thrown);
     if (error instanceof CommanderError) {
-      process.exit(error.exitCode === 0 ? 0 : 2);
+      if (error.exitCode === 0) process.exit(0);
+      fail(json, "USAGE", error.message.replace(/^error: /, ""), 2, false);
     }
     if (error instanceof MemoryError) {
-      process.stderr.write(`memory-bank: ${error.message}\n`);
-      process.exit(1);
+      fail(json, error.code, error.message, error instanceof UsageError ? 2 : 1);
     }
     // One line for people and scripts; the stack only when asked for.
     const verbose = argv.includes("--verbose");
     const stack = error instanceof Error ? error.stack : undefined;
-    process.stderr.write(`memory-bank: ${verbose ? (stack ?? errorMessage(error)) : errorMessage(error)}\n`);
-    process.exit(1);
+    fail(json, "INTERNAL", verbose ? (stack ?? errorMessage(error)) : errorMessage(error), 1);
   }
+}
+
+/** Ends the run: the message on stderr (commander has already printed its own), JSON on stdout under --json. */
+function fail(json: boolean, code: string, message: string, exit: number, print = true): never {
+  if (print) process.stderr.write(`memory-bank: ${message}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+  process.exit(exit);
 }

@@ -6,9 +6,11 @@
  * shared invoke path: it opens the bank, records the run in a session record, prints the result
  * and always closes the bank (the process shares the store with the servers).
  */
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { z } from "zod";
 import { type ConfigOverrides, type LoadedConfig, loadConfig } from "../config/config.js";
+import { MemoryError } from "../domain/errors.js";
 import { parseInput } from "../domain/input.js";
 import type { MemoryBank } from "../service/bank.js";
 import { invoke } from "../service/operations/invoke.js";
@@ -19,7 +21,8 @@ import type {
   SetupOperation,
 } from "../service/operations/operation.js";
 import type { SessionRecorder } from "../telemetry/sessions.js";
-import { progressBar } from "./render/progress.js";
+import { UsageError } from "./options.js";
+import { progress } from "./render/progress.js";
 
 /** The options every verb understands (before or after the verb). */
 export interface Globals {
@@ -27,7 +30,11 @@ export interface Globals {
   json?: boolean;
   verbose?: boolean;
   batchtools?: boolean;
+  /** The seed's `--parallel`, accepted by every verb: batch work through the parallel executor. */
+  parallel?: boolean;
 }
+
+export { UsageError };
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's options are untyped
 export type Flags = Record<string, any>;
@@ -50,6 +57,11 @@ interface VerbBase<I, O> {
   table?(output: O, call: VerbCall<I>): string;
   /** Why a run that completed is still a failure (exit 1), if it is. */
   failure?(output: O, call: VerbCall<I>): string | undefined;
+  /**
+   * The flags that set input fields under another name (keyPrefix: "--prefix"): messages about
+   * those fields speak of the flag a person typed.
+   */
+  flagNames?: Record<string, string>;
 }
 
 export interface BankVerb<I extends z.ZodObject, O extends z.ZodObject>
@@ -57,8 +69,13 @@ export interface BankVerb<I extends z.ZodObject, O extends z.ZodObject>
   operation: Operation<I, O>;
   /** Settings the flags impose over the config file's for this run (--parallel). */
   overrides?(flags: Flags): ConfigOverrides;
-  /** The label of a progress bar, shown when stdout is a terminal and the output is not --json. */
-  progress?: string;
+  /**
+   * Long work: the label of its progress bar (shown when stdout is a terminal and the output is
+   * not --json), and the word for what is done ("stored") in the line Ctrl-C prints.
+   */
+  progress?: { label: string; done: string };
+  /** Only reads: a store that does not exist yet reads as empty, and the run creates no file. */
+  readOnly?: boolean;
   /**
    * false when the operation reads something relative to the command's directory (a file
    * argument it resolves itself), which a bank server started elsewhere would read wrongly: the
@@ -103,13 +120,20 @@ export function loadProject(globals: Globals): LoadedConfig {
   return loaded;
 }
 
+/** The line --verbose (and `serve`) prints: which store, and how its project was found. */
+export function storeLine(loaded: LoadedConfig): string {
+  return `store ${loaded.dataPath} (project ${loaded.projectDir}, found by ${loaded.foundBy ?? "working directory"})`;
+}
+
 export async function runVerb(verb: AnyVerb, args: string[], flags: Flags, globals: Globals): Promise<void> {
   if ("action" in verb) return verb.action(globals, flags);
   if ("setup" in verb) return runSetupVerb(verb, args, flags, globals);
   const op = verb.operation;
   const loaded = loadProject(globals);
+  if (globals.verbose) log(storeLine(loaded));
   const overrides = verb.overrides?.(flags) ?? {};
-  if (globals.batchtools) overrides.batchtools = { ...overrides.batchtools, enabled: true };
+  if (globals.batchtools || globals.parallel)
+    overrides.batchtools = { ...overrides.batchtools, enabled: true };
   // A running bank server answers at once (it holds the store loaded); settings imposed for
   // this run only (--parallel, --batchtools) need a bank of their own, so they run in-process.
   if (
@@ -123,29 +147,53 @@ export async function runVerb(verb: AnyVerb, args: string[], flags: Flags, globa
     import("../service/bank.js"),
     import("../telemetry/sessions.js"),
   ]);
-  const bank = await MemoryBank.open(loaded, { log: storeLog(globals.verbose ?? false), overrides });
+  const bank = await MemoryBank.open(loaded, {
+    log: storeLog(globals.verbose ?? false),
+    overrides,
+    ...(verb.readOnly ? { readOnly: true } : {}),
+  });
   let recorder: SessionRecorder | undefined;
+  const interrupt = verb.progress ? new Interrupt() : undefined;
   try {
-    recorder = await SessionRecorder.start(bank.layout.sessions, bank.retention, {
-      now: () => bank.now(),
-      kind: "cli",
-      command: verb.name,
-      log,
-    });
-    const bar = verb.progress ? progressBar(verb.progress, showBars(globals)) : undefined;
-    const ctx: OperationContext = bar ?? {};
+    // A read-only run records itself only in a store that already keeps records: it creates nothing.
+    if (!verb.readOnly || existsSync(bank.layout.sessions)) {
+      recorder = await SessionRecorder.start(bank.layout.sessions, bank.retention, {
+        now: () => bank.now(),
+        kind: "cli",
+        command: verb.name,
+        log,
+      });
+    }
+    const bar = verb.progress ? progress({ label: verb.progress.label, show: showBars(globals) }) : undefined;
+    const ctx: OperationContext = bar
+      ? {
+          onProgress: bar.onProgress,
+          onPhase: bar.onPhase,
+          ...(interrupt ? { signal: interrupt.signal } : {}),
+        }
+      : {};
+    interrupt?.onInterrupt(() => bar?.stop());
     let input: unknown;
     // Parsing is part of the call, so a refused input is recorded like any other failed call.
     const outcome = await invoke(
       async () => {
-        input = parseInput(op.input, await verb.input(args, flags, globals));
+        input = parseVerbInput(op.input, await verb.input(args, flags, globals));
         return op.run(bank, input, ctx);
       },
       { label: `cli:${verb.name}`, recorder, items: op.items },
     ).finally(() => bar?.stop());
-    if (!outcome.ok) throw outcome.error;
+    if (interrupt?.interrupted && bar && verb.progress) {
+      const total = bar.total ?? bar.done;
+      process.stderr.write(
+        `memory-bank: interrupted: ${bar.done.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} ${verb.progress.done}\n`,
+      );
+      process.exitCode = 130;
+      return;
+    }
+    if (!outcome.ok) throw inFlagTerms(outcome.error, verb.flagNames);
     emit(verb, outcome.output, { input, flags, globals });
   } finally {
+    interrupt?.dispose();
     await recorder?.close();
     await bank.close();
   }
@@ -176,16 +224,72 @@ async function runAttached(
   const calls = new BankCalls(attached.socket);
   try {
     const raw = await verb.input(args, flags, globals);
-    const input = parseInput(verb.operation.input, raw);
-    const bar = verb.progress ? progressBar(verb.progress, showBars(globals)) : undefined;
+    const input = parseVerbInput(verb.operation.input, raw);
+    const bar = verb.progress ? progress({ label: verb.progress.label, show: showBars(globals) }) : undefined;
     const output = await calls
       .run(verb.operation.name, raw, verb.name, bar?.onProgress)
+      .catch((error: unknown) => {
+        throw inFlagTerms(error, verb.flagNames);
+      })
       .finally(() => bar?.stop());
     emit(verb, output, { input, flags, globals });
     return true;
   } finally {
     calls.close();
   }
+}
+
+/**
+ * Ctrl-C during long work: the first one stops the work where it stands (what is committed stays
+ * committed), removes the bar and restores the cursor, and the run reports how far it got; a
+ * second one exits at once.
+ */
+class Interrupt {
+  private readonly controller = new AbortController();
+  private readonly listeners: Array<() => void> = [];
+  interrupted = false;
+  private readonly handler = () => {
+    if (this.interrupted) {
+      process.stderr.write("\x1b[?25h");
+      process.exit(130);
+    }
+    this.interrupted = true;
+    for (const l of this.listeners) l();
+    this.controller.abort();
+  };
+  constructor() {
+    process.on("SIGINT", this.handler);
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  onInterrupt(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+  dispose(): void {
+    process.off("SIGINT", this.handler);
+  }
+}
+
+/** The operation's schema applied to what the command line gave: a refusal is bad usage. */
+function parseVerbInput(schema: z.ZodType, input: unknown): unknown {
+  try {
+    return parseInput(schema, input);
+  } catch (error) {
+    if (error instanceof MemoryError) throw new UsageError(error.code, error.message);
+    throw error;
+  }
+}
+
+/** An error's message with the operation's field names replaced by the verb's flags. */
+function inFlagTerms(error: unknown, names: Record<string, string> | undefined): unknown {
+  if (!names || !(error instanceof MemoryError)) return error;
+  let message = error.message;
+  for (const [field, flag] of Object.entries(names))
+    message = message.replace(new RegExp(`\\b${field}\\b`, "g"), flag);
+  if (message === error.message) return error;
+  const Kind = error instanceof UsageError ? UsageError : MemoryError;
+  return new Kind(error.code, message, error.details);
 }
 
 async function runSetupVerb(
@@ -202,13 +306,17 @@ async function runSetupVerb(
     cwd: process.cwd(),
     log: storeLog(globals.verbose ?? false),
     config: () => {
-      loaded ??= loadProject(globals);
+      if (!loaded) {
+        loaded = loadProject(globals);
+        if (globals.verbose) log(storeLine(loaded));
+      }
       return loaded;
     },
     open: async (options = {}) => {
       const { MemoryBank } = await import("../service/bank.js");
       const bank = await MemoryBank.open(ctx.config(), {
         log: storeLog(globals.verbose ?? false),
+        ...(globals.batchtools || globals.parallel ? { overrides: { batchtools: { enabled: true } } } : {}),
         ...options,
       });
       opened.push(bank);
@@ -219,12 +327,12 @@ async function runSetupVerb(
     let input: unknown;
     const outcome = await invoke(
       async () => {
-        input = parseInput(op.input, await verb.input(args, flags, globals));
+        input = parseVerbInput(op.input, await verb.input(args, flags, globals));
         return op.setup(input, ctx);
       },
       { label: `cli:${verb.name}` },
     );
-    if (!outcome.ok) throw outcome.error;
+    if (!outcome.ok) throw inFlagTerms(outcome.error, verb.flagNames);
     emit(verb, outcome.output, { input, flags, globals });
   } finally {
     for (const bank of opened) await bank.close();

@@ -8,9 +8,10 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from "../domain/duration.js";
-import { NAMESPACE_RULE, NamespaceSchema } from "../domain/entry.js";
+import { KEY_HARD_MAX, NAMESPACE_RULE, NamespaceSchema } from "../domain/entry.js";
 import { errorMessage, MemoryError } from "../domain/errors.js";
 import { PostgresConfigSchema } from "./postgres.js";
+import { findProjectRoot } from "./project.js";
 
 export const CONFIG_FILE = "claude-flow.config.json";
 
@@ -18,11 +19,15 @@ export const CONFIG_FILE = "claude-flow.config.json";
 export const BACKENDS = ["json", "postgres"] as const;
 export type BackendKind = (typeof BACKENDS)[number];
 
-const posInt = (what: string, min = 1) =>
-  z
-    .number({ error: `${what} must be a whole number >= ${min}` })
-    .int({ error: `${what} must be a whole number >= ${min}` })
-    .min(min, { error: (iss) => `${what} is ${String(iss.input)}: it must be a whole number >= ${min}` });
+/** A whole number in [min, max]; every message states the whole range, so a fix is one read away. */
+const posInt = (what: string, min = 1, max = Number.MAX_SAFE_INTEGER) => {
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+  return z
+    .number({ error: `${what} must be a whole number ${range}` })
+    .int({ error: `${what} must be a whole number ${range}` })
+    .min(min, { error: (iss) => `${what} is ${String(iss.input)}: it must be a whole number ${range}` })
+    .max(max, { error: (iss) => `${what} is ${String(iss.input)}: it must be a whole number ${range}` });
+};
 
 const RetentionSchema = z
   .string({ error: "a retention must be a duration such as '30d' or 'permanent'" })
@@ -38,59 +43,90 @@ const RetentionSchema = z
 
 const BatchtoolsSchema = z.object({
   enabled: z.boolean().default(true).describe("Run batch work through the parallel executor."),
-  maxConcurrent: posInt("batchtools.maxConcurrent").max(1000).default(10),
-  batchSize: posInt("batchtools.batchSize").max(100_000).default(100),
+  maxConcurrent: posInt("batchtools.maxConcurrent", 1, 1000).default(10),
+  batchSize: posInt("batchtools.batchSize", 1, 100_000).default(100),
   parallelIndexing: z.boolean().default(true).describe("Build the search index on worker threads at load."),
   concurrentBackups: z.boolean().default(true).describe("Write compaction backups while serving."),
 });
 
 const PerformanceSchema = z.object({
   enableParallelAccess: z.boolean().default(true).describe("Let several processes share the store."),
-  concurrentQueries: posInt("performance.concurrentQueries").max(1000).default(20),
-  batchWriteSize: posInt("performance.batchWriteSize").max(100_000).default(50),
+  concurrentQueries: posInt("performance.concurrentQueries", 1, 1000).default(20),
+  batchWriteSize: posInt("performance.batchWriteSize", 1, 100_000).default(50),
   parallelIndexUpdate: z.boolean().default(true),
 });
 
 const LimitsSchema = z.object({
-  maxKeyLength: posInt("limits.maxKeyLength").max(1024).default(256),
+  maxKeyLength: posInt("limits.maxKeyLength", 1, KEY_HARD_MAX).default(256),
   // An entry must fit in one answer: MCP clients (the SDK's included) drop answers over 10 MiB.
   maxValueBytes: posInt("limits.maxValueBytes")
     .max(8 * 1024 * 1024, {
       error: "limits.maxValueBytes must be at most 8388608 (8 MiB): MCP clients refuse larger answers",
     })
     .default(1024 * 1024),
-  maxTags: posInt("limits.maxTags", 0).max(1000).default(32),
-  maxMetadataBytes: posInt("limits.maxMetadataBytes")
-    .max(16 * 1024 * 1024)
-    .default(64 * 1024),
+  maxTags: posInt("limits.maxTags", 0, 1000).default(32),
+  maxMetadataBytes: posInt("limits.maxMetadataBytes", 1, 16 * 1024 * 1024).default(64 * 1024),
 });
 
 const StoreSchema = z.object({
   compactAfterBytes: posInt("store.compactAfterBytes", 4096)
     .default(16 * 1024 * 1024)
     .describe("Fold the journal into a new snapshot once it grows past this many bytes."),
-  backupsKept: posInt("store.backupsKept", 0).max(1000).default(5),
-  lockStaleMs: posInt("store.lockStaleMs", 5000).max(600_000).default(10_000),
+  backupsKept: posInt("store.backupsKept", 0, 1000).default(5),
+  lockStaleMs: posInt("store.lockStaleMs", 5000, 600_000).default(10_000),
   fsync: z
     .boolean()
     .default(true)
     .describe("fsync before acknowledging writes (turn off only for throwaway data)."),
 });
 
-const EmbeddingsSchema = z.object({
-  enabled: z.boolean().default(false),
-  provider: z.enum(["openai-compatible", "ollama"]).default("openai-compatible"),
-  url: z.string().default(""),
-  model: z.string().default(""),
-  dimensions: posInt("embeddings.dimensions").max(65_536).optional(),
-  apiKeyEnv: z.string().optional().describe("Name of the environment variable holding the API key."),
-  batchSize: posInt("embeddings.batchSize").max(2048).default(64),
-  timeoutMs: posInt("embeddings.timeoutMs").max(600_000).default(30_000),
-});
+const EmbeddingsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    provider: z.enum(["openai-compatible", "ollama"]).default("openai-compatible"),
+    url: z.string().default(""),
+    model: z.string().default(""),
+    dimensions: posInt("embeddings.dimensions", 1, 65_536).optional(),
+    apiKeyEnv: z.string().optional().describe("Name of the environment variable holding the API key."),
+    batchSize: posInt("embeddings.batchSize", 1, 2048).default(64),
+    timeoutMs: posInt("embeddings.timeoutMs", 1, 600_000).default(30_000),
+  })
+  // Turned on, the endpoint must be usable from the start: a missing url found only by the first
+  // semantic query is a failure far from its cause.
+  .superRefine((e, ctx) => {
+    if (!e.enabled) return;
+    const example = "e.g. http://127.0.0.1:11434/api/embed";
+    let url: URL | undefined;
+    try {
+      url = new URL(e.url);
+    } catch {
+      // reported below
+    }
+    if (!e.url) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: `embeddings.url is required when embeddings.enabled is true: set it to the embedding endpoint (${example}), or set enabled to false`,
+      });
+    } else if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: `embeddings.url '${e.url}' is not an http:// or https:// URL: use ${example}`,
+      });
+    }
+    if (!e.model) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["model"],
+        message:
+          "embeddings.model is required when embeddings.enabled is true: name the model the endpoint serves, e.g. nomic-embed-text",
+      });
+    }
+  });
 
 const TransportSchema = z.object({
-  maxMessageBytes: posInt("transport.maxMessageBytes", 1024 * 1024)
-    .max(1024 * 1024 * 1024)
+  maxMessageBytes: posInt("transport.maxMessageBytes", 1024 * 1024, 1024 * 1024 * 1024)
     .default(64 * 1024 * 1024)
     .describe("Largest JSON-RPC message read from stdin; larger ones are refused with an error."),
 });
@@ -118,7 +154,7 @@ export const MemoryConfigSchema = z.object({
     'Used when backend is "postgres"; credentials come from the environment (docs/team-memory.md).',
   ),
   path: z.string().min(1).default("./memory/claude-flow-data.json"),
-  cacheSize: posInt("cacheSize", 0).max(10_000_000).default(5000),
+  cacheSize: posInt("cacheSize", 0, 10_000_000).default(5000),
   indexing: z.boolean().default(true),
   batchtools: BatchtoolsSchema.prefault({}),
   namespaces: z
@@ -160,6 +196,8 @@ export interface LoadedConfig {
   dataPath: string;
   /** The file read, or undefined when defaults were used. */
   file?: string;
+  /** How the project was found: --config, MEMORY_BANK_CONFIG, the marker found walking up, ... */
+  foundBy?: string;
   warnings: string[];
 }
 
@@ -191,19 +229,29 @@ export function defaultConfig(): MemoryConfig {
   return MemoryConfigSchema.parse({});
 }
 
-/** Resolves --config, then MEMORY_BANK_CONFIG, then ./claude-flow.config.json. */
+/**
+ * Resolves --config, then MEMORY_BANK_CONFIG, then the project's claude-flow.config.json: the
+ * project being the one `cwd` is in (config/project.ts's findProjectRoot), so a command run in a
+ * subdirectory opens the project's store.
+ */
 export function loadConfig(source: ConfigSource = {}): LoadedConfig {
   const cwd = path.resolve(source.cwd ?? process.cwd());
   const env = source.env ?? process.env;
   const explicit = source.configPath ?? env.MEMORY_BANK_CONFIG;
-  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, CONFIG_FILE);
+  const root = explicit ? undefined : findProjectRoot(cwd);
+  const file = explicit ? path.resolve(cwd, explicit) : path.join(root?.dir ?? cwd, CONFIG_FILE);
+  const foundBy = source.configPath
+    ? "--config"
+    : explicit
+      ? "MEMORY_BANK_CONFIG"
+      : (root?.foundBy ?? "working directory");
   if (explicit && !existsSync(file)) {
     throw new MemoryError(
       "CONFIG_INVALID",
       `config file ${file} does not exist: check --config / MEMORY_BANK_CONFIG`,
     );
   }
-  if (!existsSync(file)) return resolveConfig({}, cwd, undefined);
+  if (!existsSync(file)) return { ...resolveConfig({}, root?.dir ?? cwd, undefined), foundBy };
 
   let raw: unknown;
   try {
@@ -211,7 +259,7 @@ export function loadConfig(source: ConfigSource = {}): LoadedConfig {
   } catch (error) {
     throw new MemoryError("CONFIG_INVALID", `${file} is not valid JSON: ${errorMessage(error)}`);
   }
-  return resolveConfig(raw, path.dirname(file), file);
+  return { ...resolveConfig(raw, path.dirname(file), file), foundBy };
 }
 
 /** Validates a parsed config document; exported for tests and for `init`. */
@@ -228,11 +276,54 @@ export function resolveConfig(raw: unknown, projectDir: string, file?: string): 
     throw new MemoryError("CONFIG_INVALID", `invalid config in ${file ?? "config"}: ${problems.join("; ")}`);
   }
   const memory = parsed.data.memory;
-  const warnings = unknownFields(MemoryConfigSchema, (raw as { memory?: unknown }).memory, "memory").map(
-    (f) => `unknown config field ${f} is ignored`,
-  );
+  const warnings = [
+    ...topLevelMistakes(raw as Record<string, unknown>),
+    ...unknownFields(MemoryConfigSchema, (raw as { memory?: unknown }).memory, "memory").map(
+      (f) => `unknown config field ${f} is ignored`,
+    ),
+  ];
   const dataPath = path.resolve(projectDir, memory.path);
   return { memory, projectDir, dataPath, ...(file ? { file } : {}), warnings };
+}
+
+/**
+ * The top level of the file is shared with other tools, so its other sections are not ours to
+ * judge; but a misspelt `memory` section, or one of our fields outside it, would silently mean
+ * "all defaults", and that is worth a warning.
+ */
+function topLevelMistakes(raw: Record<string, unknown>): string[] {
+  const ours = Object.keys(MemoryConfigSchema.shape);
+  const out: string[] = [];
+  for (const k of Object.keys(raw)) {
+    if (k === "memory") continue;
+    if (ours.includes(k)) {
+      out.push(
+        `top-level field '${k}' is ignored: memory-bank reads only the "memory" section; move it into "memory"`,
+      );
+    } else if (k.toLowerCase() === "memory" || editDistance(k.toLowerCase(), "memory") <= 2) {
+      out.push(
+        `top-level field '${k}' is ignored${"memory" in raw ? "" : " and the defaults are used"}: did you mean "memory"?`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Levenshtein distance, for the short names compared above. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
 }
 
 /** Lists dotted paths present in `input` that `schema` does not declare, recursing into objects. */

@@ -30,11 +30,14 @@ export function parseDuration(text: string): number | undefined {
 export const MAX_DURATION_MS = 1000 * 31_536_000_000;
 export const MAX_DURATION_TEXT = "1000y (31536000000 seconds)";
 
+/** A number of seconds as typed on a command line ("2", "90.5"). */
+const SECONDS_RE = /^\s*\d+(?:\.\d+)?\s*$/;
+
 export const TtlSchema = z
   .union([z.string(), z.number()], { error: "ttl must be a duration such as '30d' or '12h', or seconds" })
-  .refine((t) => (typeof t === "number" ? Number.isFinite(t) && t > 0 : parseDuration(t) !== undefined), {
+  .refine((t) => durationMs(t) > 0, {
     error: (iss) =>
-      `ttl '${printable(iss.input)}' is invalid: use a duration such as '30d', '12h', '15m' or a positive number of seconds`,
+      `ttl '${printable(iss.input)}' is invalid: use a duration such as '30d', '12h', '15m', '45s', or a number of seconds greater than 0`,
     abort: true,
   })
   .refine((t) => durationMs(t) <= MAX_DURATION_MS, {
@@ -45,8 +48,11 @@ export const TtlSchema = z
     "Time to live: '30d', '12h', '15m', '45s', or a number of seconds (at most 1000y). Expired entries disappear.",
   );
 
+/** Milliseconds of a TTL: a number (or a string of digits, as a command line passes it) is seconds. */
 function durationMs(ttl: string | number): number {
-  return typeof ttl === "number" ? ttl * 1000 : (parseDuration(ttl) ?? Number.NaN);
+  if (typeof ttl === "string" && SECONDS_RE.test(ttl)) return Number(ttl) * 1000;
+  const ms = typeof ttl === "number" ? ttl * 1000 : (parseDuration(ttl) ?? Number.NaN);
+  return Number.isFinite(ms) ? ms : Number.NaN;
 }
 
 export function ttlToMs(ttl: string | number): number {

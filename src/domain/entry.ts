@@ -43,6 +43,28 @@ export const KeySchema = z
   .refine((k) => !CONTROL_RE.test(k), { error: "key contains control characters: remove them" })
   .describe("Key, unique within its namespace, e.g. 'auth/login-flow'.");
 
+/**
+ * KeySchema held to a project's limit (memory.limits.maxKeyLength): the key a server advertises
+ * in its tools' input schemas is the key it accepts, not the hard ceiling above.
+ */
+export function keyWithin(max: number) {
+  return KeySchema.max(max, {
+    error: `key is longer than ${max} characters, the limit of memory.limits.maxKeyLength: use a shorter key`,
+  });
+}
+
+/** `schema` with its top-level key fields (KeySchema, optional or not) held to `max` (keyWithin). */
+export function withKeyLimit<S extends z.ZodObject>(schema: S, max: number): S {
+  const changed: Record<string, z.ZodType> = {};
+  for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const described = (s: z.ZodType) => (field.description ? s.describe(field.description) : s);
+    if (field === KeySchema) changed[name] = described(keyWithin(max));
+    else if (field instanceof z.ZodOptional && field.unwrap() === KeySchema)
+      changed[name] = described(keyWithin(max).optional());
+  }
+  return Object.keys(changed).length ? (schema.extend(changed) as unknown as S) : schema;
+}
+
 export const TagSchema = z
   .string({ error: "each tag must be a string" })
   .min(1, { error: "tags may not be empty strings" })

@@ -15,6 +15,7 @@ import type {
   ToolAnnotations,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
+import { withKeyLimit } from "../domain/entry.js";
 import { errorMessage, MemoryError } from "../domain/errors.js";
 import type { MemoryBank } from "../service/bank.js";
 import { type CallRecorder, invoke } from "../service/operations/invoke.js";
@@ -48,7 +49,7 @@ export function registerTool(
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: op.input,
+      inputSchema: withKeyLimit(op.input, bank.config.limits.maxKeyLength),
       outputSchema: op.output,
       annotations: { title: tool.title, ...tool.annotations },
     },

@@ -53,6 +53,8 @@ export interface MemoryBankOptions {
   rebuildWithoutBackup?: boolean;
   /** Settings imposed over the config file's for this run (the CLI's --batchtools, --parallel). */
   overrides?: ConfigOverrides;
+  /** Only reads follow: a store that does not exist yet is read as empty, and nothing is created. */
+  readOnly?: boolean;
 }
 
 /** What a change listener hears: one applied change, or `reset` when the whole state was replaced (recovery). */
@@ -117,13 +119,14 @@ export class MemoryBank {
   private static backendFor(
     loaded: LoadedConfig,
     log: (message: string) => void,
-    options: Pick<MemoryBankOptions, "rebuildWithoutBackup"> = {},
+    options: Pick<MemoryBankOptions, "rebuildWithoutBackup" | "readOnly"> = {},
   ): Backend {
     const rules = retentionOf(loaded.memory, projectId(loaded.projectDir));
     return createBackend(loaded, {
       isExpired: (e, now) => isExpired(e, rules, now),
       log,
       ...(options.rebuildWithoutBackup ? { rebuildWithoutBackup: true } : {}),
+      ...(options.readOnly ? { readOnly: true } : {}),
     });
   }
 

@@ -2,10 +2,13 @@
  * The backend a project's config names (`memory.backend`), built but not opened. The one place
  * that maps a config onto a Backend class, so the service never names one.
  */
+import { existsSync } from "node:fs";
 import type { LoadedConfig } from "../config/config.js";
 import type { Entry } from "../domain/entry.js";
 import type { Backend } from "./backend.js";
 import { JsonStore } from "./json/json-store.js";
+import { storeLayout } from "./layout.js";
+import { MemoryStore } from "./memory/memory-store.js";
 import { PostgresBackend } from "./postgres/backend.js";
 import { describeTarget, resolveSettings } from "./postgres/settings.js";
 
@@ -15,12 +18,20 @@ export interface BackendHooks {
   log: (message: string) => void;
   /** Rebuild an unreadable snapshot from the journals even without a backup (explicit repair). */
   rebuildWithoutBackup?: boolean;
+  /**
+   * The caller only reads and must create nothing (`get`, `query`, ...): a store that does not
+   * exist yet reads as an empty one, held in memory, instead of being created on disk.
+   */
+  readOnly?: boolean;
 }
 
 export function createBackend(loaded: LoadedConfig, hooks: BackendHooks): Backend {
   const config = loaded.memory;
   switch (config.backend) {
-    case "json":
+    case "json": {
+      const layout = storeLayout(loaded.dataPath);
+      if (hooks.readOnly && !existsSync(layout.snapshot) && !existsSync(layout.journal))
+        return new MemoryStore({ isExpired: hooks.isExpired });
       return new JsonStore({
         dataPath: loaded.dataPath,
         fsync: config.store.fsync,
@@ -33,6 +44,7 @@ export function createBackend(loaded: LoadedConfig, hooks: BackendHooks): Backen
         ...(hooks.rebuildWithoutBackup ? { rebuildWithoutBackup: true } : {}),
         log: hooks.log,
       });
+    }
     case "postgres":
       // Where to connect comes from the environment (settings.ts); the config names no credential.
       return new PostgresBackend({

@@ -7,10 +7,12 @@
  * Identity fields (id, createdAt, updatedAt, expiresAt, version) are kept, so an imported entry
  * ages exactly as it did at its source; entries that are already expired are not imported.
  */
-import { type FileHandle, stat } from "node:fs/promises";
+import { type FileHandle, lstat, stat } from "node:fs/promises";
+import path from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { errorMessage, MemoryError } from "../domain/errors.js";
+import { printable } from "../domain/input.js";
 import type { MemoryBank } from "../service/bank.js";
 import type { BatchStoreOutput, ItemError } from "../service/operations/batch-store.js";
 import type { ImportInput, ImportOutput } from "../service/operations/import.js";
@@ -37,19 +39,33 @@ const SLICE = 10_000;
  */
 export const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
 
+function megabytes(n: number): string {
+  return n < 1024 * 1024 ? `${Math.ceil(n / 1024)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
 export async function importFrom(
   bank: MemoryBank,
   input: ImportInput,
   progress: OperationContext = {},
 ): Promise<ImportOutput> {
+  // A path that names nothing is told so first, wherever it points: "outside the project" for a
+  // typo'd absolute path would send a person looking for the wrong fix.
+  const requested = path.resolve(bank.projectDir, input.path);
+  if (!(await lstat(requested).catch(() => undefined))) {
+    throw new MemoryError(
+      "NOT_FOUND",
+      `path '${printable(input.path)}' does not exist: give a file or backup folder inside the project`,
+    );
+  }
   const file = resolveInsideProject(bank.projectDir, input.path);
   const st = await stat(file).catch(() => undefined);
   if (!st) {
     throw new MemoryError(
       "NOT_FOUND",
-      `path '${input.path}' does not exist: give a file or backup folder inside the project`,
+      `path '${printable(input.path)}' does not exist: give a file or backup folder inside the project`,
     );
   }
+  progress.onPhase?.(`reading ${printable(input.path)}${st.isFile() ? ` (${megabytes(st.size)})` : ""}`);
   const wanted = input.format ?? "auto";
   let format: Concrete;
   let records: SourceRecord[];
@@ -159,6 +175,8 @@ class ImportSink {
         // Moved to another namespace it is a new entry there: two copies must not share an id.
         if (own !== this.input.namespace) delete raw.id;
         raw.namespace = this.input.namespace;
+      } else if (own === undefined && this.input.defaultNamespace !== undefined) {
+        raw.namespace = this.input.defaultNamespace;
       }
       const ns = typeof raw.namespace === "string" ? raw.namespace : "default";
       const updatedAt = typeof raw.updatedAt === "string" ? raw.updatedAt : new Date(now).toISOString();

@@ -8,13 +8,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function cli(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  options: { stdin?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd,
       env: { ...BASE_ENV, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {

@@ -50,6 +50,13 @@ const cases: Array<[string, string, Record<string, unknown>, RegExp]> = [
     { key: "k", value: 1, ttl: 1e13 },
     /ttl '10000000000000' is too long: the longest ttl is 1000y/,
   ],
+  [
+    "key over the configured limit",
+    "memory_store",
+    { key: "k".repeat(300), value: 1 },
+    /key is longer than 256 characters, the limit of memory\.limits\.maxKeyLength: use a shorter key/,
+  ],
+  ["ttl of no seconds", "memory_store", { key: "k", value: 1, ttl: "0" }, /ttl '0' is invalid/],
   ["tags not an array", "memory_store", { key: "k", value: 1, tags: "a,b" }, /tags must be an array/],
   [
     "ifVersion not an integer",
@@ -125,6 +132,44 @@ describe("bad input", () => {
     ]);
     expect(out.errors[0]?.message).toMatch(/entries\[1\]: ttl '99999999999d' is too long/);
     for (const key of ["a", "d"]) await ok(s.client, "memory_delete", { namespace: "ttl-batch", key });
+  });
+
+  it("a ttl given as a string of digits is that many seconds, as the CLI's --ttl 2 passes it", async () => {
+    const before = Date.now();
+    const r = await ok<{ entry: { expiresAt: string } }>(s.client, "memory_store", {
+      key: "short-lived",
+      value: 1,
+      ttl: "120",
+    });
+    const ms = Date.parse(r.entry.expiresAt) - before;
+    expect(ms).toBeGreaterThan(100_000);
+    expect(ms).toBeLessThan(140_000);
+    await ok(s.client, "memory_delete", { key: "short-lived" });
+  });
+
+  it("the key the tools advertise is the key the project accepts (memory.limits.maxKeyLength)", async () => {
+    const { tools } = await s.client.listTools();
+    const maxLength = (tool: string) =>
+      (tools.find((t) => t.name === tool)?.inputSchema.properties?.key as { maxLength?: number } | undefined)
+        ?.maxLength;
+    for (const tool of ["memory_store", "memory_get", "memory_delete", "memory_query"])
+      expect(maxLength(tool), tool).toBe(256);
+    const short = tempProject({ memory: { limits: { maxKeyLength: 100 } } });
+    const other = await connectServer(short);
+    try {
+      const listed = await other.client.listTools();
+      const key = listed.tools.find((t) => t.name === "memory_store")?.inputSchema.properties?.key as {
+        maxLength?: number;
+        description?: string;
+      };
+      expect(key.maxLength).toBe(100);
+      expect(key.description).toMatch(/unique within its namespace/);
+      const r = await call(other.client, "memory_store", { key: "k".repeat(101), value: 1 });
+      expect(textOf(r)).toMatch(/key is longer than 100 characters/);
+    } finally {
+      await other.close();
+      removeProject(short);
+    }
   });
 
   it("after all of that the server still serves and nothing was lost", async () => {

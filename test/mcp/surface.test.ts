@@ -330,13 +330,17 @@ describe("import", () => {
     try {
       writeFileSync(path.join(outside, "secret.json"), JSON.stringify([{ key: "x", value: 1 }]));
       symlinkSync(outside, path.join(dir, "escape"));
-      for (const p of ["../secret.json", path.join(outside, "secret.json"), "escape/secret.json"]) {
+      const up = `../${path.basename(outside)}/secret.json`;
+      for (const p of [up, path.join(outside, "secret.json"), "escape/secret.json"]) {
         const r = await call(s.client, "import", { path: p });
         expect(r.isError, p).toBe(true);
         expect(textOf(r), p).toMatch(/outside the project directory.*\[PATH_OUTSIDE_PROJECT\]/);
       }
       const missing = await call(s.client, "import", { path: "nope.json" });
       expect(textOf(missing)).toMatch(/does not exist.*\[NOT_FOUND\]/);
+      // A path that names nothing says so, wherever it points: not "outside the project".
+      const absent = await call(s.client, "import", { path: "/nonexistent.json" });
+      expect(textOf(absent)).toMatch(/'\/nonexistent.json' does not exist.*\[NOT_FOUND\]/);
       writeFileSync(path.join(dir, "broken.json"), '{"entries": [');
       const broken = await call(s.client, "import", { path: "broken.json", format: "json" });
       expect(textOf(broken)).toMatch(/'broken.json' is not valid JSON/);

@@ -7,9 +7,15 @@ export default defineVerb({
   name: "analyze",
   description: "namespace sizes, largest entries, duplicate values, tag usage, growth over time",
   operation: analyzeOperation,
+  readOnly: true,
   configure: (c) =>
-    c.option("--namespace <ns>", "only this namespace").option("--top <n>", "rows per section", number, 10),
-  input: (_, o) => ({ ...(o.namespace ? { namespace: o.namespace } : {}), top: o.top }),
+    c
+      .option("--namespace <ns>", "only this namespace")
+      .option("--top <n>", "rows per section (default 10; growth: the last 60 days)", number),
+  input: (_, o) => ({
+    ...(o.namespace ? { namespace: o.namespace } : {}),
+    ...(o.top !== undefined ? { top: o.top } : {}),
+  }),
   table: (r) =>
     [
       `${r.entries} live entries, ${bytes(r.valueBytes)} of values`,

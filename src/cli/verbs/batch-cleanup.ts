@@ -8,16 +8,14 @@ export default defineVerb({
   name: "batch-cleanup",
   description: "remove entries past their TTL or retention; RETENTION-FILE overrides policies for this run",
   operation: batchCleanupOperation,
-  progress: "cleanup",
+  progress: { label: "cleaning up", done: "namespaces cleaned" },
   // Its RETENTION-FILE is read relative to the command's directory.
   attach: false,
   configure: (c) =>
     c
       .argument("[retention-file]")
       .option("--namespaces <a,b>", "only these namespaces", list)
-      .option("--dry-run", "only report what would be removed")
-      .option("--parallel", "clean namespaces concurrently (batchtools)"),
-  overrides: (o) => (o.parallel ? { batchtools: { enabled: true } } : {}),
+      .option("--dry-run", "only report what would be removed"),
   input: ([file], o) => ({
     ...(file ? { retentionFile: file } : {}),
     ...(o.namespaces ? { namespaces: o.namespaces } : {}),

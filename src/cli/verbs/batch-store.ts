@@ -7,17 +7,15 @@ export default defineVerb({
   name: "batch-store",
   description: "store the entries of FILE (a JSON array, {entries: [...]}, or JSON lines) in parallel chunks",
   operation: batchStoreFileOperation,
-  progress: "batch-store",
+  progress: { label: "storing", done: "stored" },
   // Its FILE is read relative to the command's directory.
   attach: false,
   configure: (c) =>
     c
       .argument("<file>")
-      .option("--namespace <ns>", "namespace for entries that name none")
+      .option("--namespace <ns>", "namespace for entries that name none (default 'default')")
       .addOption(new Option("--on-conflict <mode>", "when a key exists").choices(ON_CONFLICT))
-      .option("--atomic", "all or nothing")
-      .option("--parallel", "write chunks concurrently (batchtools)"),
-  overrides: (o) => (o.parallel ? { batchtools: { enabled: true } } : {}),
+      .option("--atomic", "all or nothing"),
   input: ([file], o) => ({
     file,
     ...(o.namespace ? { namespace: o.namespace } : {}),

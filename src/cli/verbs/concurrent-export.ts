@@ -8,17 +8,17 @@ export default defineVerb({
   description:
     "back up every namespace into memory/backups/NAME/ (one file each, plus a manifest with sha256s)",
   operation: concurrentExportOperation,
-  progress: "concurrent-export",
+  progress: { label: "backing up", done: "namespaces written" },
   configure: (c) =>
     c
       .argument("<name>")
       .option("--compress", "gzip each file")
-      .option("--parallel", "write the namespaces concurrently")
       .option("--namespaces <a,b>", "only these namespaces", list),
-  input: ([name], o) => ({
+  input: ([name], o, g) => ({
     name,
     compress: o.compress ?? false,
-    parallel: o.parallel ?? false,
+    // The global --parallel: write the namespaces concurrently.
+    parallel: g.parallel ?? false,
     ...(o.namespaces ? { namespaces: o.namespaces } : {}),
   }),
   table: (r) =>

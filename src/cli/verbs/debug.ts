@@ -7,6 +7,7 @@ export default defineVerb({
   name: "debug",
   description: "config, files, store state and problems; --concurrent lists the processes using the store",
   operation: debugOperation,
+  readOnly: true,
   configure: (c) =>
     c.option("--concurrent", "list live processes and what they are doing, and stale records of dead ones"),
   input: (_, o, g) => ({ concurrent: o.concurrent ?? false, all: g.verbose ?? false }),

@@ -6,6 +6,7 @@ export default defineVerb({
   name: "delete",
   description: "delete one key, or every key with --prefix and/or --tags",
   operation: deleteOperation,
+  flagNames: { keyPrefix: "--prefix", tags: "--tags" },
   configure: (c) =>
     c
       .argument("[key]")

@@ -9,7 +9,7 @@ export default defineVerb({
   name: "export",
   description: "write entries to FILE (inside the project) as json or jsonl, optionally gzipped",
   operation: exportOperation,
-  progress: "export",
+  progress: { label: "exporting", done: "exported" },
   configure: (c) =>
     c
       .argument("<file>")

@@ -6,6 +6,7 @@ export default defineVerb({
   name: "get",
   description: "print one entry (exit 1 when there is none)",
   operation: getOperation,
+  readOnly: true,
   configure: (c) => c.argument("<key>").option("--namespace <ns>", "namespace", "default"),
   input: ([key], o) => ({ key, namespace: o.namespace }),
   table: (r) =>

@@ -10,18 +10,20 @@ export default defineVerb({
   description:
     "import a file or backup folder: our exports (json, jsonl, .gz), a snapshot, the memory server's JSONL",
   operation: importOperation,
-  progress: "import",
+  progress: { label: "importing", done: "stored" },
   configure: (c) =>
     c
       .argument("<file>")
-      .option("--namespace <ns>", "put every entry into this namespace")
+      .option("--namespace <ns>", "namespace for entries that name none (default 'default')")
+      .option("--into <ns>", "put every entry into this namespace, whatever it names")
       .addOption(new Option("--on-conflict <mode>", "when a key exists").choices(ON_CONFLICT))
-      .addOption(new Option("--format <format>", "source format (default: detected)").choices(IMPORT_FORMATS))
-      .option("--parallel", "write chunks concurrently (batchtools)"),
-  overrides: (o) => (o.parallel ? { batchtools: { enabled: true } } : {}),
+      .addOption(
+        new Option("--format <format>", "source format (default: detected)").choices(IMPORT_FORMATS),
+      ),
   input: ([file = ""], o) => ({
     path: path.resolve(file),
-    ...(o.namespace ? { namespace: o.namespace } : {}),
+    ...(o.namespace ? { defaultNamespace: o.namespace } : {}),
+    ...(o.into ? { namespace: o.into } : {}),
     ...(o.onConflict ? { onConflict: o.onConflict } : {}),
     ...(o.format ? { format: o.format } : {}),
   }),

@@ -7,6 +7,7 @@ export default defineVerb({
   description:
     "search index terms and documents, store generation, journal length, last compaction, consistency",
   operation: indexStatusOperation,
+  readOnly: true,
   input: () => ({}),
   table: (r) =>
     pairs([

@@ -10,6 +10,7 @@ export default defineVerb({
   description:
     "run many searches at once: FILE holds a JSON array or one search per line; otherwise the text is the search",
   operation: parallelQueryOperation,
+  readOnly: true,
   configure: (c) =>
     c
       .argument("<file-or-search>")

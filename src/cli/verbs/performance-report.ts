@@ -6,6 +6,7 @@ export default defineVerb({
   name: "performance-report",
   description: "p50/p95 latency per operation, batch throughput, errors and retries, across session records",
   operation: performanceReportOperation,
+  readOnly: true,
   input: () => ({}),
   table: (r) =>
     [

@@ -1,6 +1,6 @@
 import { loadConfig } from "../../config/config.js";
 import { list } from "../options.js";
-import { type DoorVerb, log } from "../verb.js";
+import { type DoorVerb, log, storeLine } from "../verb.js";
 
 /**
  * `serve`: the MCP door on stdio (stdout then carries protocol only), or over Streamable HTTP
@@ -32,6 +32,7 @@ const serve: DoorVerb = {
   action: async (globals, flags) => {
     // Its config warnings are the server's to log (mcp/server.ts).
     const loaded = loadConfig(globals.config ? { configPath: globals.config } : {});
+    if (globals.verbose) log(storeLine(loaded));
     if (typeof flags.http === "string") {
       const { loadToken, parseListen, serveHttp } = await import("../../mcp/http.js");
       const listen = parseListen(flags.http);

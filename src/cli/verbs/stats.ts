@@ -7,6 +7,7 @@ export default defineVerb({
   name: "stats",
   description: "entries per namespace and type, disk usage, index, cache, processes",
   operation: statsOperation,
+  readOnly: true,
   configure: (c) =>
     c
       .option("--namespace <ns>", "only this namespace")

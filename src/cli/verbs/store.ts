@@ -1,12 +1,13 @@
 import { Option } from "commander";
 import { MEMORY_TYPES } from "../../domain/entry.js";
 import { storeOperation } from "../../service/operations/store.js";
-import { json, jsonOrText, list, number } from "../options.js";
+import { json, jsonOrText, list, number, stdinText } from "../options.js";
 import { defineVerb } from "../verb.js";
 
 export default defineVerb({
   name: "store",
-  description: "store or update one entry (VALUE is parsed as JSON when it is valid JSON, else kept as text)",
+  description:
+    "store or update one entry (VALUE is parsed as JSON when it is valid JSON, else kept as text; - reads it from stdin)",
   operation: storeOperation,
   configure: (c) =>
     c
@@ -24,15 +25,18 @@ export default defineVerb({
           ["keep", "skip", "merge-tags"],
         ),
       ),
-  input: ([key, value = ""], o) => ({
-    key,
-    value: o.string ? value : jsonOrText(value),
-    namespace: o.namespace,
-    ...(o.type ? { type: o.type } : {}),
-    ...(o.tags ? { tags: o.tags } : {}),
-    ...(o.ttl ? { ttl: o.ttl } : {}),
-    ...(o.metadata ? { metadata: json(o.metadata, "--metadata") } : {}),
-    ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
-    ...(o.onDuplicate ? { onDuplicate: o.onDuplicate } : {}),
-  }),
+  input: async ([key, given = ""], o) => {
+    const value = given === "-" ? await stdinText() : given;
+    return {
+      key,
+      value: o.string ? value : jsonOrText(value),
+      namespace: o.namespace,
+      ...(o.type ? { type: o.type } : {}),
+      ...(o.tags ? { tags: o.tags } : {}),
+      ...(o.ttl ? { ttl: o.ttl } : {}),
+      ...(o.metadata ? { metadata: json(o.metadata, "--metadata") } : {}),
+      ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
+      ...(o.onDuplicate ? { onDuplicate: o.onDuplicate } : {}),
+    };
+  },
 });

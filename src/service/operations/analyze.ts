@@ -88,14 +88,21 @@ export function analyze(bank: MemoryBank, options: { namespace?: string; top?: n
     tags: [...tags.entries()]
       .map(([tag, count]) => ({ tag, count }))
       .sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : 1))
-      .slice(0, Math.max(top, 20)),
-    growth: growth.slice(-60),
+      .slice(0, top),
+    // Days, most recent last: the last `top` of them when asked, else two months.
+    growth: growth.slice(-(options.top ?? 60)),
   };
 }
 
 export const AnalyzeInputSchema = z.object({
   namespace: NamespaceSchema.optional().describe("Only this namespace."),
-  top: z.number().int().min(1).max(1000).optional().describe("Rows per section (default 10)."),
+  top: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe("Rows per section (default 10; growth: the last 60 days)."),
 });
 
 export const analyzeOperation = defineOperation({

@@ -29,6 +29,7 @@ export const batchStoreFileOperation = defineOperation({
   input: BatchStoreFileInputSchema,
   output: BatchStoreOutputSchema,
   run: async (bank, input, ctx) => {
+    ctx.onPhase?.(`reading ${input.file}`);
     const records = await readEntriesFile(path.resolve(input.file), input.file);
     const bad: ItemError[] = [];
     const entries: Array<Record<string, unknown>> = [];

@@ -24,6 +24,9 @@ export const ImportInputSchema = z.object({
   namespace: NamespaceSchema.optional().describe(
     "Put every imported entry into this namespace (default: each entry's own namespace, else 'default').",
   ),
+  defaultNamespace: NamespaceSchema.optional().describe(
+    "Namespace for entries that name none (default 'default'); namespace, when given, wins.",
+  ),
   onConflict: OnConflictSchema.optional().describe(
     "When a key exists: overwrite (default), skip, or error (reported per entry).",
   ),

@@ -13,6 +13,8 @@ import type { ItemError } from "./batch-store.js";
 export interface OperationContext {
   /** Called as the work advances: (done, total); MCP progress notifications, CLI progress bars. */
   onProgress?: (done: number, total: number, message?: string) => void;
+  /** Called when the work enters a step with no count yet ("reading data.json (120 MiB)"). */
+  onPhase?: (message: string) => void;
   signal?: AbortSignal;
 }
 
