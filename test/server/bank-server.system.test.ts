@@ -106,14 +106,15 @@ describe("the CLI", () => {
     const alone = await cli(dir, ["get", "j"]); // MEMORY_BANK_SHARED=0: in-process
     expect(attached.code).toBe(0);
     expect(attached.stdout).toBe(alone.stdout);
-    for (const args of [
-      ["get", "missing"],
-      ["get", "k", "--namespace", "no such namespace"],
-      ["store", "", "v"],
-    ]) {
-      const a = await sharedCli(dir, args);
-      const b = await cli(dir, args);
-      expect(a.code, args.join(" ")).toBe(1);
+    // Exit 1: the operation failed; exit 2: the input was refused (bad usage).
+    for (const [args, code] of [
+      [["get", "missing"], 1],
+      [["get", "k", "--namespace", "no such namespace"], 2],
+      [["store", "", "v"], 2],
+    ] as const) {
+      const a = await sharedCli(dir, [...args]);
+      const b = await cli(dir, [...args]);
+      expect(a.code, args.join(" ")).toBe(code);
       expect({ code: a.code, stderr: a.stderr }).toEqual({ code: b.code, stderr: b.stderr });
     }
     // store, get j, get missing: an input the CLI refuses itself is never sent.

@@ -169,7 +169,9 @@ function queryInput(): Record<string, unknown> {
   const tags = list(input("tags").value);
   const since = input("since").value;
   const until = input("until").value;
-  const q: Record<string, unknown> = { limit: PAGE_SIZE };
+  // A page is read by a person, not a model: the token budget answers keep for agents would cut
+  // a page of long values short, so the page asks for the largest one.
+  const q: Record<string, unknown> = { limit: PAGE_SIZE, maxTokens: 200_000 };
   if (text) {
     // exact mode looks keys up: a key, or a prefix ending in '*'.
     if (mode === "exact") {

@@ -137,6 +137,7 @@ describe("machines sharing one PostgreSQL database", () => {
           namespace: "race",
           keyPrefix: "",
           limit: 1000,
+          maxTokens: 200_000, // every key in one answer
         });
         count = all.results.length;
         if (count === expectedKeys) break;

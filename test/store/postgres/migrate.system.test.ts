@@ -131,8 +131,9 @@ describe("a migrate call that cannot be done says why and changes nothing", () =
     await run(dir, ["store", "kept", "as it was"]);
     const before = await exported(dir, "before");
 
+    // Refused input is bad usage (exit 2), as for every verb; a call that fails exits 1.
     const same = await cli(dir, ["migrate", "--from", "json", "--to", "json"]);
-    expect(same.code).toBe(1);
+    expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/to names the same backend as from: name two different ones/);
 
     const unknown = await cli(dir, ["migrate", "--from", "json", "--to", "sqlite"]);
