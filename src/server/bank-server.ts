@@ -33,20 +33,26 @@ import { acquireLock } from "../store/json/lock.js";
 import { storeLayout } from "../store/layout.js";
 import { SessionRecorder } from "../telemetry/sessions.js";
 import { endpointOf, fingerprintOf } from "./endpoint.js";
+import { rawFingerprintOf } from "./locate.js";
 import {
-  type BankServerStatus,
+  ARGV,
   FINISH,
   HELLO,
-  HelloParamsSchema,
-  type HelloResult,
   LineReader,
   MAX_CONTROL_LINE,
   PROGRESS,
   RUN,
-  RunParamsSchema,
   STATUS,
   sendLine,
 } from "./wire.js";
+import {
+  ArgvParamsSchema,
+  type ArgvResult,
+  type BankServerStatus,
+  HelloParamsSchema,
+  type HelloResult,
+  RunParamsSchema,
+} from "./wire-schema.js";
 
 /** A connection whose client has not read its answers for this long is dropped (it cannot make us buffer). */
 const STALLED_MS = 60_000;
@@ -128,6 +134,8 @@ class BankServer {
   private readonly connections = new Map<Socket, "hello" | "mcp" | "cli">();
   private readonly startedAt = Date.now();
   private readonly fingerprint: string;
+  /** The fingerprint of the config file's text (locate.ts), when this server knows the text it loaded. */
+  private readonly rawFingerprint: string | undefined;
   private bank: Promise<MemoryBank>;
   private recorder: Promise<SessionRecorder | undefined>;
   private finishing: string | undefined;
@@ -146,6 +154,10 @@ class BankServer {
     private readonly log: (m: string) => void,
   ) {
     this.fingerprint = fingerprintOf(loaded);
+    this.rawFingerprint =
+      loaded.file === undefined || loaded.text !== undefined
+        ? rawFingerprintOf(loaded.projectDir, loaded.dataPath, loaded.file ? loaded.text : undefined)
+        : undefined;
     this.bank = MemoryBank.open(loaded, { log });
     this.bank.catch(() => {});
     this.recorder = this.bank.then(
@@ -235,7 +247,11 @@ class BankServer {
       answer({ accepted: false, reason, version: VERSION, pid: process.pid });
       socket.end();
     };
-    if (params.version !== VERSION || params.fingerprint !== this.fingerprint) {
+    // A client that read only the file's text cannot tell whether other text means other
+    // settings: it is told to take the full path, which compares settings, and this server stays.
+    if (params.raw && (params.version !== VERSION || params.fingerprint !== this.rawFingerprint))
+      return refuse("settings unknown: the config file's text differs from this server's");
+    if (!params.raw && (params.version !== VERSION || params.fingerprint !== this.fingerprint)) {
       const why =
         params.version !== VERSION
           ? `a client of version ${params.version} asked for its own server (this one is ${VERSION})`
@@ -252,7 +268,12 @@ class BankServer {
       return refuse(`could not open the store: ${errorMessage(error)}`);
     }
     if (socket.destroyed) return;
-    answer({ accepted: true, version: VERSION, pid: process.pid });
+    answer({
+      accepted: true,
+      version: VERSION,
+      pid: process.pid,
+      ...(params.raw ? { warnings: this.loaded.warnings } : {}),
+    });
     if (rest.length > 0) socket.unshift(rest);
     this.connections.set(socket, params.role);
     if (params.role === "mcp") await this.session(socket, bank);
@@ -340,6 +361,12 @@ class BankServer {
       this.finish("asked to finish");
       return;
     }
+    if (message.method === ARGV) {
+      const params = ArgvParamsSchema.safeParse(message.params);
+      if (!params.success) return void fail(`send ${ARGV} with {argv: string[]}`);
+      this.served.calls++;
+      return void reply(await this.argv(params.data.argv, bank));
+    }
     if (message.method !== RUN) return void fail(`unknown method ${String(message.method).slice(0, 100)}`);
     const params = RunParamsSchema.safeParse(message.params);
     const op = params.success ? operations.get(params.data.operation) : undefined;
@@ -369,6 +396,12 @@ class BankServer {
           : `internal error: ${errorMessage(outcome.error)}`,
         outcome.code,
       );
+  }
+
+  /** A whole command line of a simple verb, run here by the CLI's own verb code (cli/served.ts). */
+  private async argv(argv: string[], bank: MemoryBank): Promise<ArgvResult> {
+    const { runServed } = await import("../cli/served.js");
+    return runServed(argv, { bank, recorder: await this.recorder, loaded: this.loaded });
   }
 
   /** Drops a connection whose client stopped reading its answers (what it sent is not read meanwhile). */
