@@ -8,9 +8,8 @@
  */
 import { createConnection } from "node:net";
 import { VERSION } from "../config/version.js";
-import { locate, type Target } from "../server/locate.js";
+import { locate, socketInPlace, type Target } from "../server/locate.js";
 import { ARGV, HELLO, LineReader, sendLine } from "../server/wire.js";
-import { MAX_SOCKET_PATH, storeLayout } from "../store/layout.js";
 
 /** The verbs a bank server runs from their command line: short reads and writes of one store. */
 export const SERVED_VERBS: ReadonlySet<string> = new Set([
@@ -102,8 +101,8 @@ type Answer = { stdout: string; stderr: string; exitCode: number } | { failed: s
  */
 function runOnServer(target: Target, argv: readonly string[]): Promise<Answer | undefined> {
   // A socket path too long for the store's directory is relocated (endpoint.ts): the full path finds it.
-  const socketPath = storeLayout(target.dataPath).socket;
-  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) return Promise.resolve(undefined);
+  const socketPath = socketInPlace(target.dataPath);
+  if (socketPath === undefined) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     let accepted = false;
     let settled = false;

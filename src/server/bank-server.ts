@@ -59,7 +59,21 @@ const STALLED_MS = 60_000;
 /** How often the server checks that its socket is still in place (a removed store directory ends it). */
 const SOCKET_CHECK_MS = 2000;
 
-export async function runBankServer(loaded: LoadedConfig, log: (m: string) => void): Promise<number> {
+/**
+ * How the server runs a whole command line (memory-bank/argv): the CLI's own verb code
+ * (cli/served.ts), handed in by the CLI's bank-server verb, so this layer does not reach up into
+ * the CLI. Without one, every command line is answered "fallback" and the CLI runs it itself.
+ */
+export type ArgvRunner = (
+  argv: string[],
+  served: { bank: MemoryBank; recorder: SessionRecorder | undefined; loaded: LoadedConfig },
+) => Promise<ArgvResult>;
+
+export async function runBankServer(
+  loaded: LoadedConfig,
+  log: (m: string) => void,
+  runArgv?: ArgvRunner,
+): Promise<number> {
   const layout = storeLayout(loaded.dataPath);
   await ensurePrivateDir(loaded.dataPath, log);
   const { socket: socketPath } = endpointOf(loaded.dataPath);
@@ -81,7 +95,7 @@ export async function runBankServer(loaded: LoadedConfig, log: (m: string) => vo
   } finally {
     await claim.release();
   }
-  return new BankServer(loaded, listener, socketPath, inode, log).run();
+  return new BankServer(loaded, listener, socketPath, inode, log, runArgv).run();
 }
 
 /** Listens on `socketPath`, removing a stale socket first; undefined when a live server answers there. */
@@ -152,6 +166,7 @@ class BankServer {
     private readonly socketPath: string,
     private readonly inode: number,
     private readonly log: (m: string) => void,
+    private readonly runArgv: ArgvRunner | undefined,
   ) {
     this.fingerprint = fingerprintOf(loaded);
     this.rawFingerprint =
@@ -398,10 +413,10 @@ class BankServer {
       );
   }
 
-  /** A whole command line of a simple verb, run here by the CLI's own verb code (cli/served.ts). */
+  /** A whole command line of a simple verb, run here by the CLI's own verb code (runArgv). */
   private async argv(argv: string[], bank: MemoryBank): Promise<ArgvResult> {
-    const { runServed } = await import("../cli/served.js");
-    return runServed(argv, { bank, recorder: await this.recorder, loaded: this.loaded });
+    if (!this.runArgv) return { fallback: "this server runs no command lines" };
+    return this.runArgv(argv, { bank, recorder: await this.recorder, loaded: this.loaded });
   }
 
   /** Drops a connection whose client stopped reading its answers (what it sent is not read meanwhile). */

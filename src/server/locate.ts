@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { CONFIG_FILE, DEFAULT_DATA_PATH, findProjectRoot } from "../config/root.js";
 import { VERSION } from "../config/version.js";
+import { MAX_SOCKET_PATH, storeLayout } from "../store/layout.js";
 
 /** A store's bank server as a client names it: where its store is, and what it must match. */
 export interface Target {
@@ -88,4 +89,10 @@ export function locate(cwd: string, env: NodeJS.ProcessEnv): Target | undefined 
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The socket in the store's own directory, or undefined when its path is too long and endpoint.ts relocates it. */
+export function socketInPlace(dataPath: string): string | undefined {
+  const socket = storeLayout(dataPath).socket;
+  return Buffer.byteLength(socket) <= MAX_SOCKET_PATH ? socket : undefined;
 }
