@@ -9,7 +9,15 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../config/version.js";
 import { errorMessage, MemoryError } from "../domain/errors.js";
 import { withIoMessage } from "../domain/io-errors.js";
-import { type AnyVerb, type Globals, runVerb, UsageError } from "./verb.js";
+import {
+  type AnyVerb,
+  type CliIo,
+  type Flags,
+  type Globals,
+  processIo,
+  runVerb,
+  UsageError,
+} from "./verb.js";
 import analyze from "./verbs/analyze.js";
 import bankServer from "./verbs/bank-server.js";
 import batchCleanup from "./verbs/batch-cleanup.js";
@@ -70,7 +78,10 @@ every entry into NS). The project is found by walking up from the working direct
 nearest claude-flow.config.json, .mcp.json or memory/ store, else the repository root.
 Exit codes: 0 ok, 1 the operation failed, 2 bad usage, 130 interrupted.`;
 
-export function buildCli(): Command {
+/** What a parsed command line does with its verb: run it here (runVerb), or on a bank server's bank (served.ts). */
+export type Act = (verb: AnyVerb, args: string[], flags: Flags, globals: Globals) => Promise<void>;
+
+export function buildCli(act: Act = runVerb, io: CliIo = processIo): Command {
   const program = new Command("memory-bank")
     .description("Persistent, shared memory for LLM agents: MCP server and command line")
     .version(VERSION)
@@ -83,13 +94,15 @@ export function buildCli(): Command {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .exitOverride();
+  // Set before the verbs are added: each command inherits it.
+  if (io !== processIo) program.configureOutput({ writeOut: io.out, writeErr: io.err });
 
   for (const verb of verbs) {
     const command = program.command(verb.name).description(verb.description);
     verb.configure?.(command);
     command.action(async (...params: unknown[]) => {
       const self = params.at(-1) as Command;
-      await runVerb(verb, self.processedArgs as string[], self.opts(), program.opts<Globals>());
+      await act(verb, self.processedArgs as string[], self.opts(), program.opts<Globals>());
     });
   }
   return program;
@@ -97,28 +110,33 @@ export function buildCli(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildCli();
-  const json = argv.includes("--json");
   try {
     await program.parseAsync(argv);
   } catch (thrown) {
-    const error = withIoMessage(thrown);
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0) process.exit(0);
-      fail(json, "USAGE", error.message.replace(/^error: /, ""), 2, false);
-    }
-    if (error instanceof MemoryError) {
-      fail(json, error.code, error.message, error instanceof UsageError ? 2 : 1);
-    }
-    // One line for people and scripts; the stack only when asked for.
-    const verbose = argv.includes("--verbose");
-    const stack = error instanceof Error ? error.stack : undefined;
-    fail(json, "INTERNAL", verbose ? (stack ?? errorMessage(error)) : errorMessage(error), 1);
+    process.exit(failure(thrown, argv, processIo));
   }
 }
 
-/** Ends the run: the message on stderr (commander has already printed its own), JSON on stdout under --json. */
-function fail(json: boolean, code: string, message: string, exit: number, print = true): never {
-  if (print) process.stderr.write(`memory-bank: ${message}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
-  process.exit(exit);
+/**
+ * How a run that threw ends: the message on stderr (commander has already printed its own), JSON
+ * on stdout under --json; the exit code returned.
+ */
+export function failure(thrown: unknown, argv: string[], io: CliIo): number {
+  const json = argv.includes("--json");
+  const fail = (code: string, message: string, exit: number, print = true): number => {
+    if (print) io.err(`memory-bank: ${message}\n`);
+    if (json) io.out(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    return exit;
+  };
+  const error = withIoMessage(thrown);
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) return 0;
+    return fail("USAGE", error.message.replace(/^error: /, ""), 2, false);
+  }
+  if (error instanceof MemoryError)
+    return fail(error.code, error.message, error instanceof UsageError ? 2 : 1);
+  // One line for people and scripts; the stack only when asked for.
+  const verbose = argv.includes("--verbose");
+  const stack = error instanceof Error ? error.stack : undefined;
+  return fail("INTERNAL", verbose ? (stack ?? errorMessage(error)) : errorMessage(error), 1);
 }

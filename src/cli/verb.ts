@@ -114,6 +114,58 @@ export function defineSetupVerb<I extends z.ZodObject, O extends z.ZodObject>(
 
 export const log = (m: string) => process.stderr.write(`memory-bank: ${m}\n`);
 
+/**
+ * Where a run's output goes: this process's stdout and stderr and exit code, or the text a bank
+ * server that ran the command line sends back to the CLI that typed it (served.ts).
+ */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  setExit(code: number): void;
+}
+
+export const processIo: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  setExit: (code) => {
+    process.exitCode = code;
+  },
+};
+
+/** What a bank server lends a verb it runs itself: its bank, its session record, its settings. */
+export interface ServedBank {
+  bank: MemoryBank;
+  recorder: SessionRecorder | undefined;
+  loaded: LoadedConfig;
+}
+
+/**
+ * The verb's operation on a bank server's own bank (served.ts): everything runVerb does between
+ * opening a bank and closing it, with the output going to `io`.
+ */
+export async function runVerbOn(
+  // biome-ignore lint/suspicious/noExplicitAny: any bank verb
+  verb: BankVerb<any, any>,
+  args: string[],
+  flags: Flags,
+  globals: Globals,
+  served: ServedBank,
+  io: CliIo,
+): Promise<void> {
+  const op = verb.operation;
+  for (const w of served.loaded.warnings) io.err(`memory-bank: warning: ${w}\n`);
+  let input: unknown;
+  const outcome = await invoke(
+    async () => {
+      input = parseVerbInput(op.input, await verb.input(args, flags, globals));
+      return op.run(served.bank, input, {});
+    },
+    { label: `cli:${verb.name}`, recorder: served.recorder, items: op.items },
+  );
+  if (!outcome.ok) throw inFlagTerms(outcome.error, verb.flagNames);
+  emit(verb, outcome.output, { input, flags, globals }, io);
+}
+
 export function loadProject(globals: Globals): LoadedConfig {
   const loaded = loadConfig(globals.config ? { configPath: globals.config } : {});
   for (const w of loaded.warnings) log(`warning: ${w}`);
@@ -344,16 +396,17 @@ function emit(
   verb: BankVerb<any, any> | SetupVerb<any, any>,
   output: unknown,
   call: VerbCall<unknown>,
+  io: CliIo = processIo,
 ): void {
   const op = "setup" in verb ? verb.setup : verb.operation;
   const text = call.globals.json
     ? JSON.stringify(output, null, 2)
     : (verb.table?.(output, call) ?? op.render(output));
-  if (text) process.stdout.write(`${text}\n`);
+  if (text) io.out(`${text}\n`);
   const failure = verb.failure?.(output, call);
   if (failure) {
-    process.stderr.write(`memory-bank: ${failure}\n`);
-    process.exitCode = 1;
+    io.err(`memory-bank: ${failure}\n`);
+    io.setExit(1);
   }
 }
 

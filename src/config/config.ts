@@ -11,9 +11,9 @@ import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from "../domain/dur
 import { KEY_HARD_MAX, NAMESPACE_RULE, NamespaceSchema } from "../domain/entry.js";
 import { errorMessage, MemoryError } from "../domain/errors.js";
 import { PostgresConfigSchema } from "./postgres.js";
-import { findProjectRoot } from "./project.js";
+import { CONFIG_FILE, DEFAULT_DATA_PATH, findProjectRoot } from "./project.js";
 
-export const CONFIG_FILE = "claude-flow.config.json";
+export { CONFIG_FILE };
 
 /** The backends `memory.backend` may name (store/create.ts builds each). */
 export const BACKENDS = ["json", "postgres"] as const;
@@ -153,7 +153,7 @@ export const MemoryConfigSchema = z.object({
   postgres: PostgresConfigSchema.prefault({}).describe(
     'Used when backend is "postgres"; credentials come from the environment (docs/team-memory.md).',
   ),
-  path: z.string().min(1).default("./memory/claude-flow-data.json"),
+  path: z.string().min(1).default(DEFAULT_DATA_PATH),
   cacheSize: posInt("cacheSize", 0, 10_000_000).default(5000),
   indexing: z.boolean().default(true),
   batchtools: BatchtoolsSchema.prefault({}),
@@ -198,6 +198,8 @@ export interface LoadedConfig {
   file?: string;
   /** How the project was found: --config, MEMORY_BANK_CONFIG, the marker found walking up, ... */
   foundBy?: string;
+  /** The file's text as read: a bank server is also known by it to clients that do not parse it (server/locate.ts). */
+  text?: string;
   warnings: string[];
 }
 
@@ -254,12 +256,14 @@ export function loadConfig(source: ConfigSource = {}): LoadedConfig {
   if (!existsSync(file)) return { ...resolveConfig({}, root?.dir ?? cwd, undefined), foundBy };
 
   let raw: unknown;
+  let text = "";
   try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
+    raw = JSON.parse(text);
   } catch (error) {
     throw new MemoryError("CONFIG_INVALID", `${file} is not valid JSON: ${errorMessage(error)}`);
   }
-  return { ...resolveConfig(raw, path.dirname(file), file), foundBy };
+  return { ...resolveConfig(raw, path.dirname(file), file), foundBy, text };
 }
 
 /** Validates a parsed config document; exported for tests and for `init`. */

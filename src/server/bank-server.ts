@@ -33,27 +33,47 @@ import { acquireLock } from "../store/json/lock.js";
 import { storeLayout } from "../store/layout.js";
 import { SessionRecorder } from "../telemetry/sessions.js";
 import { endpointOf, fingerprintOf } from "./endpoint.js";
+import { rawFingerprintOf } from "./locate.js";
 import {
-  type BankServerStatus,
+  ARGV,
   FINISH,
   HELLO,
-  HelloParamsSchema,
-  type HelloResult,
   LineReader,
   MAX_CONTROL_LINE,
   PROGRESS,
   RUN,
-  RunParamsSchema,
   STATUS,
   sendLine,
 } from "./wire.js";
+import {
+  ArgvParamsSchema,
+  type ArgvResult,
+  type BankServerStatus,
+  HelloParamsSchema,
+  type HelloResult,
+  RunParamsSchema,
+} from "./wire-schema.js";
 
 /** A connection whose client has not read its answers for this long is dropped (it cannot make us buffer). */
 const STALLED_MS = 60_000;
 /** How often the server checks that its socket is still in place (a removed store directory ends it). */
 const SOCKET_CHECK_MS = 2000;
 
-export async function runBankServer(loaded: LoadedConfig, log: (m: string) => void): Promise<number> {
+/**
+ * How the server runs a whole command line (memory-bank/argv): the CLI's own verb code
+ * (cli/served.ts), handed in by the CLI's bank-server verb, so this layer does not reach up into
+ * the CLI. Without one, every command line is answered "fallback" and the CLI runs it itself.
+ */
+export type ArgvRunner = (
+  argv: string[],
+  served: { bank: MemoryBank; recorder: SessionRecorder | undefined; loaded: LoadedConfig },
+) => Promise<ArgvResult>;
+
+export async function runBankServer(
+  loaded: LoadedConfig,
+  log: (m: string) => void,
+  runArgv?: ArgvRunner,
+): Promise<number> {
   const layout = storeLayout(loaded.dataPath);
   await ensurePrivateDir(loaded.dataPath, log);
   const { socket: socketPath } = endpointOf(loaded.dataPath);
@@ -75,7 +95,7 @@ export async function runBankServer(loaded: LoadedConfig, log: (m: string) => vo
   } finally {
     await claim.release();
   }
-  return new BankServer(loaded, listener, socketPath, inode, log).run();
+  return new BankServer(loaded, listener, socketPath, inode, log, runArgv).run();
 }
 
 /** Listens on `socketPath`, removing a stale socket first; undefined when a live server answers there. */
@@ -128,6 +148,8 @@ class BankServer {
   private readonly connections = new Map<Socket, "hello" | "mcp" | "cli">();
   private readonly startedAt = Date.now();
   private readonly fingerprint: string;
+  /** The fingerprint of the config file's text (locate.ts), when this server knows the text it loaded. */
+  private readonly rawFingerprint: string | undefined;
   private bank: Promise<MemoryBank>;
   private recorder: Promise<SessionRecorder | undefined>;
   private finishing: string | undefined;
@@ -144,8 +166,13 @@ class BankServer {
     private readonly socketPath: string,
     private readonly inode: number,
     private readonly log: (m: string) => void,
+    private readonly runArgv: ArgvRunner | undefined,
   ) {
     this.fingerprint = fingerprintOf(loaded);
+    this.rawFingerprint =
+      loaded.file === undefined || loaded.text !== undefined
+        ? rawFingerprintOf(loaded.projectDir, loaded.dataPath, loaded.file ? loaded.text : undefined)
+        : undefined;
     this.bank = MemoryBank.open(loaded, { log });
     this.bank.catch(() => {});
     this.recorder = this.bank.then(
@@ -235,7 +262,11 @@ class BankServer {
       answer({ accepted: false, reason, version: VERSION, pid: process.pid });
       socket.end();
     };
-    if (params.version !== VERSION || params.fingerprint !== this.fingerprint) {
+    // A client that read only the file's text cannot tell whether other text means other
+    // settings: it is told to take the full path, which compares settings, and this server stays.
+    if (params.raw && (params.version !== VERSION || params.fingerprint !== this.rawFingerprint))
+      return refuse("settings unknown: the config file's text differs from this server's");
+    if (!params.raw && (params.version !== VERSION || params.fingerprint !== this.fingerprint)) {
       const why =
         params.version !== VERSION
           ? `a client of version ${params.version} asked for its own server (this one is ${VERSION})`
@@ -252,7 +283,12 @@ class BankServer {
       return refuse(`could not open the store: ${errorMessage(error)}`);
     }
     if (socket.destroyed) return;
-    answer({ accepted: true, version: VERSION, pid: process.pid });
+    answer({
+      accepted: true,
+      version: VERSION,
+      pid: process.pid,
+      ...(params.raw ? { warnings: this.loaded.warnings } : {}),
+    });
     if (rest.length > 0) socket.unshift(rest);
     this.connections.set(socket, params.role);
     if (params.role === "mcp") await this.session(socket, bank);
@@ -340,6 +376,12 @@ class BankServer {
       this.finish("asked to finish");
       return;
     }
+    if (message.method === ARGV) {
+      const params = ArgvParamsSchema.safeParse(message.params);
+      if (!params.success) return void fail(`send ${ARGV} with {argv: string[]}`);
+      this.served.calls++;
+      return void reply(await this.argv(params.data.argv, bank));
+    }
     if (message.method !== RUN) return void fail(`unknown method ${String(message.method).slice(0, 100)}`);
     const params = RunParamsSchema.safeParse(message.params);
     const op = params.success ? operations.get(params.data.operation) : undefined;
@@ -369,6 +411,12 @@ class BankServer {
           : `internal error: ${errorMessage(outcome.error)}`,
         outcome.code,
       );
+  }
+
+  /** A whole command line of a simple verb, run here by the CLI's own verb code (runArgv). */
+  private async argv(argv: string[], bank: MemoryBank): Promise<ArgvResult> {
+    if (!this.runArgv) return { fallback: "this server runs no command lines" };
+    return this.runArgv(argv, { bank, recorder: await this.recorder, loaded: this.loaded });
   }
 
   /** Drops a connection whose client stopped reading its answers (what it sent is not read meanwhile). */

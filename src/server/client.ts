@@ -4,6 +4,7 @@
  * wait until one accepts. Many sessions starting at once each may start one: exactly one binds
  * (bank-server.ts), the others exit, and every session connects to the one that won. A server of
  * another version or other settings answers that it is finishing; a matching one is started.
+ * It loads no schema library (the lean CLI and the `serve` relay use it): answers are checked by hand.
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync, statSync } from "node:fs";
@@ -14,13 +15,12 @@ import { VERSION } from "../config/version.js";
 import { ERROR_CODES, type ErrorCode, errorMessage, MemoryError } from "../domain/errors.js";
 import { ensurePrivateDir } from "../store/files.js";
 import { storeLayout } from "../store/layout.js";
-import { endpointOf, fingerprintOf } from "./endpoint.js";
+import { endpointOf, targetOf } from "./endpoint.js";
+import type { Target } from "./locate.js";
 import {
-  type BankServerStatus,
+  ARGV,
   FINISH,
   HELLO,
-  type HelloResult,
-  HelloResultSchema,
   LineReader,
   MAX_CONTROL_LINE,
   PROGRESS,
@@ -28,6 +28,7 @@ import {
   STATUS,
   sendLine,
 } from "./wire.js";
+import type { ArgvResult, BankServerStatus, HelloResult } from "./wire-schema.js";
 
 /** The binary a bank server runs as: this package's own CLI. */
 const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
@@ -49,10 +50,11 @@ export interface AttachOptions {
   helloTimeoutMs?: number;
 }
 
-export async function attach(loaded: LoadedConfig, options: AttachOptions): Promise<Attached> {
+export async function attach(of: LoadedConfig | Target, options: AttachOptions): Promise<Attached> {
+  const target = "memory" in of ? targetOf(of) : of;
   let socketPath: string;
   try {
-    socketPath = endpointOf(loaded.dataPath).socket;
+    socketPath = endpointOf(target.dataPath).socket;
   } catch (error) {
     return { ok: false, reason: errorMessage(error) };
   }
@@ -62,7 +64,7 @@ export async function attach(loaded: LoadedConfig, options: AttachOptions): Prom
   for (;;) {
     const socket = await dial(socketPath);
     if (socket) {
-      const hello = await sayHello(socket, loaded, options);
+      const hello = await sayHello(socket, target, options);
       if (hello.ok) return { ok: true, socket, server: hello.result, started: !!started, socketPath };
       socket.destroy();
       lastReason = hello.reason;
@@ -72,7 +74,7 @@ export async function attach(loaded: LoadedConfig, options: AttachOptions): Prom
     if (!options.start) return { ok: false, reason: lastReason };
     if (!started) {
       try {
-        started = await startServer(loaded);
+        started = await startServer(target);
       } catch (error) {
         return { ok: false, reason: `could not start a bank server: ${errorMessage(error)}` };
       }
@@ -80,7 +82,7 @@ export async function attach(loaded: LoadedConfig, options: AttachOptions): Prom
       // The one we started is gone and nobody took its place: it could not start (its log says why).
       return {
         ok: false,
-        reason: `the bank server started for it exited (code ${started.exited}; see ${storeLayout(loaded.dataPath).serverLog})`,
+        reason: `the bank server started for it exited (code ${started.exited}; see ${storeLayout(target.dataPath).serverLog})`,
       };
     }
     if (Date.now() > deadline)
@@ -114,7 +116,7 @@ async function answersNow(socketPath: string): Promise<boolean> {
 
 function sayHello(
   socket: Socket,
-  loaded: LoadedConfig,
+  target: Target,
   options: AttachOptions,
 ): Promise<{ ok: true; result: HelloResult } | { ok: false; reason: string }> {
   return new Promise((resolve) => {
@@ -138,7 +140,7 @@ function sayHello(
         try {
           const m = JSON.parse(line) as { result?: unknown; error?: { message?: string } };
           if (m.error) return settle({ ok: false, reason: `the bank server refused: ${m.error.message}` });
-          const result = HelloResultSchema.parse(m.result);
+          const result = helloResult(m.result);
           settle(result.accepted ? { ok: true, result } : { ok: false, reason: result.reason ?? "refused" });
         } catch (error) {
           settle({ ok: false, reason: `unreadable answer from the bank server: ${errorMessage(error)}` });
@@ -161,16 +163,37 @@ function sayHello(
       jsonrpc: "2.0",
       id: 0,
       method: HELLO,
-      params: { version: VERSION, fingerprint: fingerprintOf(loaded), role: options.role, pid: process.pid },
+      params: {
+        version: VERSION,
+        fingerprint: target.fingerprint,
+        role: options.role,
+        pid: process.pid,
+        ...(target.raw ? { raw: true } : {}),
+      },
     });
   });
 }
 
+/** The hello's answer, checked (wire-schema.ts's HelloResultSchema, by hand: no schema library here). */
+function helloResult(r: unknown): HelloResult {
+  const v = (r ?? {}) as Record<string, unknown>;
+  if (typeof v.accepted !== "boolean" || typeof v.version !== "string" || !Number.isInteger(v.pid))
+    throw new Error("the hello answer lacks accepted, version or pid");
+  const warnings = Array.isArray(v.warnings) ? v.warnings.filter((w) => typeof w === "string") : undefined;
+  return {
+    accepted: v.accepted,
+    version: v.version,
+    pid: v.pid as number,
+    ...(typeof v.reason === "string" ? { reason: v.reason } : {}),
+    ...(warnings ? { warnings } : {}),
+  };
+}
+
 /** Starts a bank server for the store, detached, its stderr going to the server's log. */
-async function startServer(loaded: LoadedConfig): Promise<{ exited?: number | null }> {
+async function startServer(target: Target): Promise<{ exited?: number | null }> {
   const state: { exited?: number | null } = {};
-  await ensurePrivateDir(loaded.dataPath);
-  const log = storeLayout(loaded.dataPath).serverLog;
+  await ensurePrivateDir(target.dataPath);
+  const log = storeLayout(target.dataPath).serverLog;
   let fresh = false;
   try {
     fresh = statSync(log).size > MAX_LOG_BYTES;
@@ -183,8 +206,8 @@ async function startServer(loaded: LoadedConfig): Promise<{ exited?: number | nu
     delete env.MEMORY_BANK_CONFIG;
     const child = spawn(
       process.execPath,
-      [CLI, "bank-server", ...(loaded.file ? ["--config", loaded.file] : [])],
-      { cwd: loaded.projectDir, detached: true, stdio: ["ignore", "ignore", fd], env },
+      [CLI, "bank-server", ...(target.file ? ["--config", target.file] : [])],
+      { cwd: target.projectDir, detached: true, stdio: ["ignore", "ignore", fd], env },
     );
     child.on("error", () => {
       state.exited = null;
@@ -230,6 +253,11 @@ export class BankCalls {
 
   run(operation: string, input: unknown, verb: string, progress?: Progress): Promise<unknown> {
     return this.request(RUN, { operation, input, verb }, progress);
+  }
+
+  /** A whole command line, run by the server (cli/served.ts). */
+  argv(argv: string[]): Promise<ArgvResult> {
+    return this.request(ARGV, { argv }) as Promise<ArgvResult>;
   }
 
   status(): Promise<BankServerStatus> {

@@ -13,10 +13,8 @@ import path from "node:path";
 import type { LoadedConfig } from "../config/config.js";
 import { VERSION } from "../config/version.js";
 import { MemoryError } from "../domain/errors.js";
-import { storeLayout } from "../store/layout.js";
-
-/** Longest socket path used as is (sun_path holds 108 bytes on Linux, 104 on macOS, with the NUL). */
-const MAX_SOCKET_PATH = 100;
+import { MAX_SOCKET_PATH, storeLayout } from "../store/layout.js";
+import { sharedOffByEnv, type Target } from "./locate.js";
 
 export interface Endpoint {
   socket: string;
@@ -47,8 +45,7 @@ export function endpointOf(dataPath: string): Endpoint {
 
 /** Whether this process should use a bank server for this store (memory.server.shared, MEMORY_BANK_SHARED). */
 export function sharedEnabled(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): boolean {
-  const flag = env.MEMORY_BANK_SHARED;
-  if (flag !== undefined && /^(0|false|no|off)$/i.test(flag)) return false;
+  if (sharedOffByEnv(env)) return false;
   return loaded.memory.server.shared;
 }
 
@@ -62,4 +59,14 @@ export function fingerprintOf(loaded: LoadedConfig): string {
     .update(JSON.stringify([VERSION, loaded.projectDir, loaded.dataPath, loaded.memory]))
     .digest("hex")
     .slice(0, 16);
+}
+
+/** The bank server a process that has loaded its config asks for. */
+export function targetOf(loaded: LoadedConfig): Target {
+  return {
+    dataPath: loaded.dataPath,
+    projectDir: loaded.projectDir,
+    ...(loaded.file ? { file: loaded.file } : {}),
+    fingerprint: fingerprintOf(loaded),
+  };
 }

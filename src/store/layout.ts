@@ -23,6 +23,9 @@
  */
 import path from "node:path";
 
+/** Longest socket path used as is (sun_path holds 108 bytes on Linux, 104 on macOS, with the NUL). */
+export const MAX_SOCKET_PATH = 100;
+
 /** Folders beside the snapshot that belong to the store. */
 const STORE_FOLDERS = new Set(["backups", "corrupt", "sessions"]);
 

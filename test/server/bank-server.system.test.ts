@@ -106,7 +106,6 @@ describe("the CLI", () => {
     const alone = await cli(dir, ["get", "j"]); // MEMORY_BANK_SHARED=0: in-process
     expect(attached.code).toBe(0);
     expect(attached.stdout).toBe(alone.stdout);
-    // Exit 1: the operation failed; exit 2: the input was refused (bad usage).
     for (const [args, code] of [
       [["get", "missing"], 1],
       [["get", "k", "--namespace", "no such namespace"], 2],
@@ -117,8 +116,75 @@ describe("the CLI", () => {
       expect(a.code, args.join(" ")).toBe(code);
       expect({ code: a.code, stderr: a.stderr }).toEqual({ code: b.code, stderr: b.stderr });
     }
-    // store, get j, get missing: an input the CLI refuses itself is never sent.
-    expect((await status(dir)).served.calls).toBe(3);
+    // Every command line of these verbs is run by the server, a refused input included.
+    expect((await status(dir)).served.calls).toBe(5);
+  });
+
+  it("gives every simple verb's command line the in-process run's stdout, stderr and exit code", async () => {
+    const dir = project();
+    const s = await started(dir);
+    const pid = serverPid(s);
+    await ok(s.client, "memory_store", { key: "seen", value: { a: 1 }, tags: ["x"] });
+    const lines: string[][] = [
+      ["get", "seen"],
+      ["get", "seen", "--json"],
+      ["--json", "get", "missing"],
+      ["get", "missing"],
+      ["get"],
+      ["get", "seen", "--no-such-flag"],
+      ["get", "seen", "--namespace", "Bad Name!"],
+      ["get", "seen", "--json", "--namespace", "Bad Name!"],
+      ["query", "seen"],
+      ["query", "seen", "--json"],
+      ["query", "seen", "--limit", "0"],
+      ["list"],
+      ["list", "--json"],
+      ["store", "k2", "--json"],
+      ["store", "k2", '{"n": 1}', "--ttl", "nonsense"],
+      ["store", "k2", '{"n": 1}', "--if-version", "7", "--json"],
+      ["delete", "nope"],
+      ["delete", "nope", "--json"],
+    ];
+    for (const args of lines) {
+      const before = (await status(dir)).served.calls;
+      const lean = await sharedCli(dir, args);
+      // The server counts the command line it ran (status is not counted).
+      expect((await status(dir)).served.calls - before, `served: ${args.join(" ")}`).toBe(1);
+      const alone = await cli(dir, args);
+      expect(lean, args.join(" ")).toEqual(alone);
+    }
+    // A write and the delete of it, each through the server, each as in-process would print it.
+    const stored = await sharedCli(dir, ["store", "fresh", "v1", "--tags", "a,b"]);
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(stored.stdout).toMatch(/fresh/);
+    expect(await ok(s.client, "memory_get", { key: "fresh" })).toMatchObject({ entry: { value: "v1" } });
+    const deleted = await sharedCli(dir, ["delete", "fresh", "--json"]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ deleted: 1, keys: ["fresh"] });
+    expect((await sharedCli(dir, ["get", "fresh"])).code).toBe(1);
+    // stats describes the process that answers (its cache, its session record): the server's.
+    const stats = await sharedCli(dir, ["stats", "--json"]);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ index: { documents: 1 } });
+    // The same bank server served all of it.
+    expect((await status(dir)).pid).toBe(pid);
+  });
+
+  it("takes the full path when the config file's text changed, and the server still serves", async () => {
+    const dir = project();
+    const s = await started(dir);
+    const pid = serverPid(s);
+    await ok(s.client, "memory_store", { key: "k", value: "v" });
+    const file = path.join(dir, "claude-flow.config.json");
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "{}";
+    // Other text, the same settings: the full path compares settings and still uses the server.
+    writeFileSync(file, `${text}\n\n`);
+    const before = (await status(dir)).served.calls;
+    const got = await sharedCli(dir, ["get", "k", "--json"]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({ entry: { value: "v" } });
+    expect((await status(dir)).served.calls - before).toBe(1);
+    expect((await status(dir)).pid).toBe(pid);
   });
 });
 

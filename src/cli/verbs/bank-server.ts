@@ -14,8 +14,12 @@ const bankServer: DoorVerb = {
     const log = (m: string) =>
       process.stderr.write(`${new Date().toISOString()} memory-bank[${process.pid}]: ${m}\n`);
     for (const w of loaded.warnings) log(`warning: ${w}`);
-    const { runBankServer } = await import("../../server/bank-server.js");
-    process.exit(await runBankServer(loaded, log));
+    const [{ runBankServer }, { runServed }] = await Promise.all([
+      import("../../server/bank-server.js"),
+      import("../served.js"),
+    ]);
+    // The server runs the simple verbs' command lines with this CLI's own verb code (served.ts).
+    process.exit(await runBankServer(loaded, log, runServed));
   },
 };
 export default bankServer;
