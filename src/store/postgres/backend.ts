@@ -23,7 +23,6 @@ import type { Entry } from "../../domain/entry.js";
 import { errorMessage, MemoryError } from "../../domain/errors.js";
 import type {
   Backend,
-  Change,
   CompactResult,
   StoreObserver,
   StoreProblem,
@@ -31,6 +30,7 @@ import type {
   TxView,
   WriteOptions,
 } from "../backend.js";
+import { EntryState } from "../entry-state.js";
 import {
   type Client,
   checkout,
@@ -88,13 +88,11 @@ export class PostgresBackend implements Backend {
   private readonly s: string;
   private readonly channel: string;
 
-  private state = new Map<string, Map<string, Entry>>();
+  /** The entries, their revision and the observers (store/entry-state.ts). */
+  private readonly state = new EntryState();
   /** The `seq` of each row in `entries` as this process knows it (damaged rows too). */
   private rowSeq = new Map<string, number>();
-  private count = 0;
   private seq = 0;
-  private _revision = 0;
-  private observers: StoreObserver[] = [];
   private problems: StoreProblem[] = [];
   private seenDefects = new Set<string>();
   /** Server clock minus local clock (ms), from the last measurement. */
@@ -141,11 +139,11 @@ export class PostgresBackend implements Backend {
   }
 
   get size(): number {
-    return this.count;
+    return this.state.size;
   }
 
   get revision(): number {
-    return this._revision;
+    return this.state.revision;
   }
 
   /** The last change applied here (its seq in the feed). */
@@ -159,7 +157,7 @@ export class PostgresBackend implements Backend {
   }
 
   observe(observer: StoreObserver): void {
-    this.observers.push(observer);
+    this.state.observe(observer);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -214,7 +212,7 @@ export class PostgresBackend implements Backend {
       throw explain(error, s, `cannot open the store in schema ${s.schema}`);
     }
     this.log(
-      `postgres backend: ${this.target}, schema ${s.schema}: ${this.count} entries, at change ${this.seq}`,
+      `postgres backend: ${this.target}, schema ${s.schema}: ${this.state.size} entries, at change ${this.seq}`,
     );
   }
 
@@ -271,9 +269,8 @@ export class PostgresBackend implements Backend {
       await c.query(
         `DECLARE memory_bank_load NO SCROLL CURSOR FOR SELECT namespace, key, seq, body FROM ${this.s}.entries`,
       );
-      const next = new Map<string, Map<string, Entry>>();
+      const loaded: Entry[] = [];
       const rowSeq = new Map<string, number>();
-      let count = 0;
       for (;;) {
         const r = await c.query<{ namespace: string; key: string; seq: number; body: unknown }>(
           "FETCH 2000 FROM memory_bank_load",
@@ -286,14 +283,8 @@ export class PostgresBackend implements Backend {
             continue;
           }
           const e = found.entry;
-          let byKey = next.get(e.namespace);
-          if (!byKey) {
-            byKey = new Map();
-            next.set(e.namespace, byKey);
-          }
-          byKey.set(e.key, e);
+          loaded.push(e);
           rowSeq.set(slot(e.namespace, keyColumn(e.key)), row.seq);
-          count++;
         }
         if (r.rows.length < 2000) break;
       }
@@ -303,19 +294,13 @@ export class PostgresBackend implements Backend {
       // for a rewound database: changes applied during the load were read after its snapshot,
       // and a state put back under them would lack them while claiming their position.
       if (!initial && head.seq < this.seq && (!backwards || this.seq !== startedAt)) return;
-      const old = this.state;
-      this.state = next;
       this.rowSeq = rowSeq;
-      this.count = count;
       this.seq = head.seq;
       this.head = head;
-      this._revision++;
-      if (initial) {
-        for (const o of this.observers) o.reset();
-      } else {
-        this.emitDiff(old);
+      this.state.load(loaded, initial ? "reset" : "diff");
+      if (!initial) {
         this.log(
-          `reloaded ${count} entries at change ${head.seq} (the change feed no longer held what this process missed)`,
+          `reloaded ${this.state.size} entries at change ${head.seq} (the change feed no longer held what this process missed)`,
         );
       }
     } catch (error) {
@@ -356,19 +341,19 @@ export class PostgresBackend implements Backend {
   // Reading
 
   get(namespace: string, key: string): Entry | undefined {
-    return this.state.get(namespace)?.get(key);
+    return this.state.get(namespace, key);
   }
 
   namespace(namespace: string): ReadonlyMap<string, Entry> | undefined {
-    return this.state.get(namespace);
+    return this.state.namespace(namespace);
   }
 
   namespaces(): string[] {
-    return [...this.state.keys()].filter((ns) => (this.state.get(ns)?.size ?? 0) > 0).sort();
+    return this.state.namespaces();
   }
 
-  *entries(): IterableIterator<Entry> {
-    for (const byKey of this.state.values()) yield* byKey.values();
+  entries(): IterableIterator<Entry> {
+    return this.state.entries();
   }
 
   /**
@@ -411,7 +396,7 @@ export class PostgresBackend implements Backend {
       if (row.op === "del") {
         this.rowSeq.delete(id);
         const entry = this.findByColumn(row.namespace, row.key);
-        if (entry) this.applyDel(entry.namespace, entry.key);
+        if (entry) this.state.del(entry.namespace, entry.key);
         continue;
       }
       this.rowSeq.set(id, row.seq);
@@ -420,70 +405,22 @@ export class PostgresBackend implements Backend {
         this.noteDefect(row, found.defect);
         // The row replaced whatever was there: the old entry is not served either.
         const entry = this.findByColumn(row.namespace, row.key);
-        if (entry) this.applyDel(entry.namespace, entry.key);
+        if (entry) this.state.del(entry.namespace, entry.key);
         continue;
       }
-      this.applyPut(found.entry);
+      this.state.put(found.entry);
     }
   }
 
   /** The entry whose key column is `column` (the key itself, unless it needed the escaped spelling). */
   private findByColumn(namespace: string, column: string): Entry | undefined {
-    const byKey = this.state.get(namespace);
+    const byKey = this.state.namespace(namespace);
     if (!byKey) return undefined;
     if (!column.startsWith("\u0001")) return byKey.get(column);
     try {
       return byKey.get(JSON.parse(column.slice(1)) as string);
     } catch {
       return undefined;
-    }
-  }
-
-  private applyPut(entry: Entry): void {
-    let byKey = this.state.get(entry.namespace);
-    if (!byKey) {
-      byKey = new Map();
-      this.state.set(entry.namespace, byKey);
-    }
-    const previous = byKey.get(entry.key);
-    byKey.set(entry.key, entry);
-    if (!previous) this.count++;
-    this._revision++;
-    this.emit(previous ? { kind: "put", entry, previous } : { kind: "put", entry });
-  }
-
-  private applyDel(namespace: string, key: string): void {
-    const byKey = this.state.get(namespace);
-    const entry = byKey?.get(key);
-    if (!byKey || !entry) return;
-    byKey.delete(key);
-    this.count--;
-    this._revision++;
-    this.emit({ kind: "del", entry });
-  }
-
-  private emit(change: Change): void {
-    for (const o of this.observers) o.applied(change);
-  }
-
-  private emitDiff(old: Map<string, Map<string, Entry>>): void {
-    for (const [ns, byKey] of this.state) {
-      const before = old.get(ns);
-      for (const [key, entry] of byKey) {
-        const prev = before?.get(key);
-        if (
-          prev &&
-          prev.id === entry.id &&
-          prev.version === entry.version &&
-          prev.updatedAt === entry.updatedAt
-        )
-          continue;
-        this.emit(prev ? { kind: "put", entry, previous: prev } : { kind: "put", entry });
-      }
-    }
-    for (const [ns, byKey] of old) {
-      const now = this.state.get(ns);
-      for (const [key, entry] of byKey) if (!now?.has(key)) this.emit({ kind: "del", entry });
     }
   }
 
@@ -653,11 +590,11 @@ export class PostgresBackend implements Backend {
       if (op.op === "put") {
         this.rowSeq.set(slot(op.entry.namespace, keyColumn(op.entry.key)), seq);
         this.seq = seq;
-        this.applyPut(op.entry);
+        this.state.put(op.entry);
       } else {
         this.rowSeq.delete(slot(op.namespace, keyColumn(op.key)));
         this.seq = seq;
-        this.applyDel(op.namespace, op.key);
+        this.state.del(op.namespace, op.key);
       }
     }
   }
@@ -913,11 +850,11 @@ export class PostgresBackend implements Backend {
       : 0;
     await this.pruneFeed();
     this.log(
-      `compacted (${reason}): ${this.count} entries, ${dropped} expired dropped, feed kept from change ${this.head.pruned_through + 1}`,
+      `compacted (${reason}): ${this.state.size} entries, ${dropped} expired dropped, feed kept from change ${this.head.pruned_through + 1}`,
     );
     return {
       generation: this.head.compactions,
-      entries: this.count,
+      entries: this.state.size,
       dropped,
       bytes: this.head.entries_bytes,
     };
@@ -953,12 +890,12 @@ export class PostgresBackend implements Backend {
   status(): StoreStatus {
     return {
       generation: this.head.compactions,
-      entries: this.count,
+      entries: this.state.size,
       journalBytes: this.head.changes_bytes,
       journalRecords: Math.max(0, this.seq - this.head.pruned_through),
       snapshotBytes: this.head.entries_bytes,
       ...(this.head.last_compaction ? { lastCompaction: this.head.last_compaction.toISOString() } : {}),
-      revision: this._revision,
+      revision: this.state.revision,
       problems: [...this.problems],
     };
   }
