@@ -52,6 +52,15 @@ export class LineTransport implements Transport {
     this.input.on("end", this.onEnd);
   }
 
+  /**
+   * For an input that ended before this transport listened: reads what was left of it, then
+   * closes as its end would have. Answers to what it read are still written (the output is open).
+   */
+  readRest(rest: Buffer): void {
+    if (rest.length > 0) this.onData(rest);
+    void this.close();
+  }
+
   private readonly onStreamError = (error: Error) => this.onerror?.(error);
   private readonly onEnd = () => void this.close();
 

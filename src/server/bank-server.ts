@@ -289,14 +289,21 @@ class BankServer {
       pid: process.pid,
       ...(params.raw ? { warnings: this.loaded.warnings } : {}),
     });
-    if (rest.length > 0) socket.unshift(rest);
     this.connections.set(socket, params.role);
-    if (params.role === "mcp") await this.session(socket, bank);
-    else this.cli(socket, bank);
+    // A client that hung up right after its hello (a session whose stdin was empty) has had its
+    // end emitted already, with nobody listening: unshifting would fail, and waiting for an end
+    // would wait forever. The MCP session is handed what came with the hello and told.
+    if (params.role === "mcp") return this.session(socket, bank, rest);
+    if (socket.readableEnded) {
+      socket.end();
+      return;
+    }
+    if (rest.length > 0) socket.unshift(rest);
+    this.cli(socket, bank);
   }
 
   /** One MCP session on the connection, over the shared bank. */
-  private async session(socket: Socket, bank: MemoryBank): Promise<void> {
+  private async session(socket: Socket, bank: MemoryBank, rest: Buffer): Promise<void> {
     this.served.sessions++;
     // Each session has its own record (memory_stats lists it with its client), as on stdio.
     const recorder = await SessionRecorder.start(bank.layout.sessions, bank.retention, {
@@ -321,6 +328,8 @@ class BankServer {
     this.watchStall(socket);
     await server.connect(transport);
     answerOnlyAfterInitialize(transport);
+    if (socket.readableEnded) return transport.readRest(rest);
+    if (rest.length > 0) socket.unshift(rest);
     // Paused since the hello; the transport pauses and resumes it from here on (back-pressure).
     socket.resume();
   }
