@@ -14,6 +14,11 @@ type Applied = { kind: "put" | "del"; entry: Entry };
 
 export const MIN_DUPLICATE_BYTES = 16;
 
+/** At most this many other keys are checked and named in memory_store's answer; the rest are counted. */
+export const MAX_LISTED_DUPLICATES = 10;
+
+const NONE: ReadonlySet<string> = new Set();
+
 export function valueDigest(value: unknown): string | undefined {
   const json = JSON.stringify(value);
   if (json === undefined || Buffer.byteLength(json) < MIN_DUPLICATE_BYTES) return undefined;
@@ -39,13 +44,17 @@ export class DuplicateIndex {
     this.digestOf.clear();
   }
 
-  /** Keys of `namespace` other than `key` whose value's JSON digest is `digest` (the caller checks they are live). */
-  keysWith(namespace: string, digest: string, key: string): string[] {
+  /**
+   * Keys of `namespace` whose value's JSON digest is `digest`, oldest first (the caller checks
+   * they are live). The set itself, not a copy: a value kept under thousands of keys must not make
+   * every store of it pay for thousands.
+   */
+  keysWith(namespace: string, digest: string): ReadonlySet<string> {
     if (!this.byDigest) {
       this.byDigest = new Map();
       for (const e of this.entries()) this.add(e);
     }
-    return [...(this.byDigest.get(`${namespace}\u0000${digest}`) ?? [])].filter((k) => k !== key);
+    return this.byDigest.get(`${namespace}\u0000${digest}`) ?? NONE;
   }
 
   private add(e: Entry): void {

@@ -21,7 +21,7 @@ import { parseInput, printable } from "../domain/input.js";
 import { isExpired, type Retention, stampOf } from "../domain/retention.js";
 import { findSecrets, maskSecrets } from "../domain/secrets.js";
 import type { TxView, WriteOptions } from "../store/backend.js";
-import { type DuplicateIndex, valueDigest } from "./duplicates.js";
+import { type DuplicateIndex, MAX_LISTED_DUPLICATES, valueDigest } from "./duplicates.js";
 import { runBatch } from "./executor.js";
 import type { BatchStoreInput, BatchStoreOutput, ItemError } from "./operations/batch-store.js";
 import type { OperationContext } from "./operations/operation.js";
@@ -108,15 +108,26 @@ export async function storeEntry(w: WriteContext, input: StoreInput): Promise<St
     const ns = prepared.namespace;
     const same = JSON.stringify(prepared.value);
     // The digest index proposes; the transaction's own view decides (live, and truly identical).
-    const twins =
-      digest && w.duplicates
-        ? w.duplicates
-            .keysWith(ns, digest, input.key)
-            .map((k) => tx.get(ns, k))
-            .filter((e): e is Entry => !!e && JSON.stringify(e.value) === same)
-            .sort((a, b) => (a.key < b.key ? -1 : 1))
-        : [];
+    // Only the first MAX_LISTED_DUPLICATES candidates are checked and named: the answer and the
+    // cost of a store stay bounded however many keys hold the value; the others are counted.
+    const twins: Entry[] = [];
+    let more = 0;
+    if (digest && w.duplicates) {
+      const candidates = w.duplicates.keysWith(ns, digest);
+      let checked = candidates.has(input.key) ? 1 : 0;
+      for (const k of candidates) {
+        if (twins.length === MAX_LISTED_DUPLICATES) break;
+        if (k === input.key) continue;
+        checked++;
+        const e = tx.get(ns, k);
+        if (e && JSON.stringify(e.value) === same) twins.push(e);
+      }
+      more = candidates.size - checked;
+      twins.sort((a, b) => (a.key < b.key ? -1 : 1));
+    }
     const keys = twins.map((e) => e.key);
+    const counted = more > 0 ? { more } : {};
+    const andMore = more > 0 ? ` and ${more} more key(s)` : "";
     const first = twins[0];
     if (first && onDuplicate === "skip") {
       return {
@@ -124,6 +135,7 @@ export async function storeEntry(w: WriteContext, input: StoreInput): Promise<St
         created: false,
         duplicate: {
           keys,
+          ...counted,
           action: "skipped" as const,
           note: `The value is already stored as '${first.key}': nothing was stored (onDuplicate: skip).`,
         },
@@ -150,6 +162,7 @@ export async function storeEntry(w: WriteContext, input: StoreInput): Promise<St
         created: false,
         duplicate: {
           keys,
+          ...counted,
           action: "merged-tags" as const,
           note: `The value is already stored as '${first.key}': its tags now include these (onDuplicate: merge-tags).`,
         },
@@ -165,8 +178,9 @@ export async function storeEntry(w: WriteContext, input: StoreInput): Promise<St
         ? {
             duplicate: {
               keys,
+              ...counted,
               action: "kept" as const,
-              note: `The same value is also stored under ${keys.map((k) => `'${k}'`).join(", ")} in namespace '${ns}': both are kept (pass onDuplicate: skip or merge-tags to avoid the copy, or delete one).`,
+              note: `The same value is also stored under ${keys.map((k) => `'${k}'`).join(", ")}${andMore} in namespace '${ns}': both are kept (pass onDuplicate: skip or merge-tags to avoid the copy, or delete one).`,
             },
           }
         : {}),

@@ -9,7 +9,7 @@ import { type Connected, call, connectServer, ok, removeProject, tempProject, te
 type Stored = {
   entry: { key: string; version: number };
   created: boolean;
-  duplicate?: { keys: string[]; action: string; note: string };
+  duplicate?: { keys: string[]; more?: number; action: string; note: string };
   secrets?: { kinds: string[]; masked: boolean; note: string };
 };
 
@@ -77,6 +77,29 @@ describe("the same value under another key", () => {
     expect(got.entry.tags).toEqual(expect.arrayContaining(["ops", "schedule"]));
     expect(got.entry.value).toBe(NOTE);
     expect((await ok<{ found: boolean }>(s.client, "memory_get", { key: "fourth/copy" })).found).toBe(false);
+  });
+
+  it("names at most 10 other keys and counts the rest, however many hold the value", async () => {
+    const value = "The same long enough value, stored under many keys of one namespace";
+    for (let i = 0; i < 30; i++)
+      await ok(s.client, "memory_store", {
+        key: `many/k${String(i).padStart(2, "0")}`,
+        value,
+        namespace: "many",
+      });
+    const r = await call(s.client, "memory_store", { key: "many/last", value, namespace: "many" });
+    const out = r.structuredContent as Stored;
+    expect(out.duplicate?.keys).toHaveLength(10);
+    expect(out.duplicate?.keys).toEqual([...(out.duplicate?.keys ?? [])].sort());
+    expect(out.duplicate?.more).toBe(20);
+    expect(textOf(r)).toMatch(/and 20 more key\(s\) in namespace 'many'/);
+    const skipped = await ok<Stored>(s.client, "memory_store", {
+      key: "many/again",
+      value,
+      namespace: "many",
+      onDuplicate: "skip",
+    });
+    expect(skipped.duplicate).toMatchObject({ action: "skipped", more: 21 });
   });
 
   it("is not looked for across namespaces, nor for short values such as flags", async () => {

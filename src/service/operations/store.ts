@@ -60,7 +60,14 @@ export const StoreOutputSchema = z.object({
   created: z.boolean().describe("true when the key was new, false when an existing entry was updated"),
   duplicate: z
     .object({
-      keys: z.array(z.string()).describe("Other keys of the namespace holding the identical value."),
+      keys: z
+        .array(z.string())
+        .describe("Other keys of the namespace holding the identical value: at most 10, in key order."),
+      more: z
+        .number()
+        .int()
+        .optional()
+        .describe("How many further keys hold the same value and are not listed (when over 10 do)."),
       action: z.enum(["kept", "skipped", "merged-tags"]),
       note: z.string(),
     })
