@@ -112,6 +112,21 @@ export function rssOf(pid: number): { rss: number; peak: number } | undefined {
   }
 }
 
+/**
+ * Proportional set size in bytes, from /proc/PID/smaps_rollup (Linux): each page shared by k
+ * processes counts 1/k to each. Summed over processes it is what they cost the machine together,
+ * where a sum of RSS counts the node binary's shared pages once per process.
+ */
+export function pssOf(pid: number): number | undefined {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const kb = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
   if (pid <= 0) return;
   const until = Date.now() + timeoutMs;

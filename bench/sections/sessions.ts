@@ -11,7 +11,7 @@ import { Queries } from "../lib/corpus.js";
 import { SERVER_KINDS, type ServerKind } from "../lib/kinds.js";
 import type { Workspace } from "../lib/preload.js";
 import type { Section } from "../lib/report.js";
-import { type Running, rssOf } from "../lib/servers.js";
+import { pssOf, type Running, rssOf } from "../lib/servers.js";
 import { bytes, count, median, ms, type Summary, sample, settle } from "../lib/stats.js";
 
 export interface SessionsPlan {
@@ -105,9 +105,16 @@ async function rankedQuery(kind: ServerKind, s: Running, text: string): Promise<
   if (hits === 0) throw new Error(`${kind.id}: ranked query '${text}' found nothing`);
 }
 
-function totalRss(kind: ServerKind, dir: string, sessions: readonly Running[]): number {
-  const pids = kind.pids?.(dir, sessions) ?? sessions.map((s) => s.pid);
+function pidsOf(kind: ServerKind, dir: string, sessions: readonly Running[]): number[] {
+  return kind.pids?.(dir, sessions) ?? sessions.map((s) => s.pid);
+}
+
+function totalRss(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + (rssOf(pid)?.rss ?? Number.NaN), 0);
+}
+
+function totalPss(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (pssOf(pid) ?? Number.NaN), 0);
 }
 
 async function closeAll(kind: ServerKind, dir: string, sessions: readonly Running[]): Promise<void> {
@@ -196,6 +203,12 @@ export async function sessionsSection(
       "lower",
       "median",
     );
+    const pss = m(
+      `${S} agent sessions: total PSS once all answered (median of ${rounds})`,
+      "bytes",
+      "lower",
+      "median",
+    );
     const one = m(
       `one session: spawn until first ranked query answered (median of ${rounds})`,
       "ms",
@@ -203,12 +216,13 @@ export async function sessionsSection(
       "median",
     );
     const oneRss = m(`one session: RSS once it answered (median of ${rounds})`, "bytes", "lower", "median");
+    const onePss = m(`one session: PSS once it answered (median of ${rounds})`, "bytes", "lower", "median");
     const samples = plan.samples(n);
     const qp50 = m(`ranked two-word query p50 (one session, ${samples} calls)`, "ms", "lower", "one");
     const qp95 = m(`ranked two-word query p95 (one session, ${samples} calls)`, "ms", "lower", "one");
     const gp50 = m(`memory_get p50 (one session, ${samples} calls)`, "ms", "lower", "one");
     const sp50 = m(`memory_store p50 (one session, ${samples} calls, new keys)`, "ms", "lower", "one");
-    const measures = [allAnswered, first, rss, one, oneRss, qp50, qp95, gp50, sp50];
+    const measures = [allAnswered, first, rss, pss, one, oneRss, onePss, qp50, qp95, gp50, sp50];
 
     // (a, b) All sessions at once.
     for (let r = 0; r < rounds; r++) {
@@ -219,7 +233,9 @@ export async function sessionsSection(
         const got = await spawnAll(kind, dirOf(kind), texts);
         push(allAnswered, kind, got.allMs);
         push(first, kind, Math.min(...got.eachMs));
-        push(rss, kind, totalRss(kind, dirOf(kind), got.sessions));
+        const pids = pidsOf(kind, dirOf(kind), got.sessions);
+        push(rss, kind, totalRss(pids));
+        push(pss, kind, totalPss(pids));
         await closeAll(kind, dirOf(kind), got.sessions);
       }
     }
@@ -232,7 +248,9 @@ export async function sessionsSection(
         const got = await spawnAll(kind, dirOf(kind), [q.text()]);
         const s = got.sessions[0] as Running;
         push(one, kind, got.allMs);
-        push(oneRss, kind, totalRss(kind, dirOf(kind), got.sessions));
+        const pids = pidsOf(kind, dirOf(kind), got.sessions);
+        push(oneRss, kind, totalRss(pids));
+        push(onePss, kind, totalPss(pids));
         try {
           if (r === rounds - 1) {
             await settle();
@@ -422,7 +440,7 @@ export async function sessionsSection(
 
   const section: Section = {
     title: "5. Agent sessions on one project: this project against a plain SQLite server",
-    intro: `Every kind starts from the same ${plan.sizes.map(count).join(" and ")} entries (bench/lib/corpus.ts, namespace default) and gets the same calls from the SDK client over real stdio. Sessions are spawned at the same moment; "answered" means a ranked two-word memory_query (limit 10) came back with hits. RSS is VmRSS from /proc of each session's server process, summed. Each round runs every kind once, alternating which goes first.`,
+    intro: `Every kind starts from the same ${plan.sizes.map(count).join(" and ")} entries (bench/lib/corpus.ts, namespace default) and gets the same calls from the SDK client over real stdio. Sessions are spawned at the same moment; "answered" means a ranked two-word memory_query (limit 10) came back with hits. RSS is VmRSS from /proc of each session's processes (a bank server counted once), summed; PSS is the same sum of Pss from /proc/PID/smaps_rollup, where a page shared by k processes (the node binary's, say) counts 1/k to each. Each round runs every kind once, alternating which goes first.`,
     tables: [
       {
         headers: ["N entries", "what", ...kinds.map((k) => k.label), ...others.map(ratioHeader)],
