@@ -49,10 +49,18 @@ function foreignPolicy(stamp: string | undefined, project: string): string | und
 /** The policy ("30d", "permanent", "none") that governs `entry` for this project. */
 export function governingPolicy(entry: Pick<Dated, "namespace" | "retention">, rules: Retention): string {
   return (
-    rules.overrides?.[entry.namespace] ??
+    own(rules.overrides, entry.namespace) ??
     foreignPolicy(entry.retention, rules.project) ??
     policyOf(entry.namespace, rules)
   );
+}
+
+/**
+ * The policy a table names for `namespace`, from its own keys only: a namespace called
+ * "constructor" or "toString" must not find Object.prototype's function there.
+ */
+function own(table: Readonly<Record<string, string>> | undefined, namespace: string): string | undefined {
+  return table && Object.hasOwn(table, namespace) ? table[namespace] : undefined;
 }
 
 function keepMs(policy: string): number | undefined {
@@ -86,7 +94,7 @@ export function deletionTime(storeNow: number): number {
 
 /** What a write in `namespace` stamps on its entry: the policy it was written under, and by whom. */
 export function stampOf(namespace: string, rules: Retention): string {
-  return `${rules.policies[namespace] ?? "none"}@${rules.project}`;
+  return `${own(rules.policies, namespace) ?? "none"}@${rules.project}`;
 }
 
 export function isPermanent(namespace: string, rules: Retention): boolean {
@@ -95,7 +103,7 @@ export function isPermanent(namespace: string, rules: Retention): boolean {
 
 /** The namespace's policy for this project ("30d", "permanent"), or "none" when it has none. */
 export function policyOf(namespace: string, rules: Retention): string {
-  return rules.overrides?.[namespace] ?? rules.policies[namespace] ?? "none";
+  return own(rules.overrides, namespace) ?? own(rules.policies, namespace) ?? "none";
 }
 
 /** How long a stamped or configured policy keeps things, in ms (undefined: forever). */

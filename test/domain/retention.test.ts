@@ -13,6 +13,7 @@ import {
   expiryOf,
   isExpired,
   isPermanent,
+  policyOf,
   retentionOf,
   stampOf,
   withPolicies,
@@ -208,5 +209,21 @@ describe("in the store", () => {
     const bank = await openBank();
     await expect(cleanup(bank, { namespaces: ["nope"] })).rejects.toThrow(/unknown namespace 'nope'/);
     await expect(cleanup(bank, {}, { policies: { nope: "1d" } })).rejects.toThrow(/unknown namespace 'nope'/);
+  });
+});
+
+describe("a namespace named like an Object property", () => {
+  it("has no policy of its own: constructor, toString and __proto__ keep their entries as any unnamed namespace", () => {
+    const rules = {
+      ...retentionOf({ retentionPolicy: { default: "30d" } }, "1a2b3c4d"),
+      overrides: { x: "1d" },
+    };
+    for (const ns of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      expect(policyOf(ns, rules)).toBe("none");
+      expect(stampOf(ns, rules)).toBe("none@1a2b3c4d");
+      const e = entry(ns, "k", 400 * DAY);
+      expect(expiryOf(e, rules)).toBeUndefined();
+      expect(isExpired(e, rules, Date.now())).toBe(false);
+    }
   });
 });
