@@ -103,33 +103,40 @@ function cases(): string[][] {
 }
 
 describe("CLI verbs under hostile arguments", () => {
-  it("end in 0, 1 or 2 with a message, never a stack trace; nothing is written outside the project", async () => {
-    const all = cases();
-    const failures: string[] = [];
-    const queue = [...all];
-    const worker = async () => {
-      for (let args = queue.shift(); args; args = queue.shift()) {
-        const r = await run(process.execPath, [CLI, ...args, "--json"], { cwd: dir, timeout: 110_000 }).then(
-          (x) => ({ code: 0, stderr: x.stderr }),
-          (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? "" }),
-        );
-        if (
-          ![0, 1, 2].includes(r.code) ||
-          /\n\s+at .+:\d+:\d+/.test(r.stderr) ||
-          /internal error/i.test(r.stderr)
-        ) {
-          failures.push(`${JSON.stringify(args).slice(0, 120)} -> ${r.code}: ${r.stderr.slice(0, 300)}`);
+  it(
+    "end in 0, 1 or 2 with a message, never a stack trace; nothing is written outside the project",
+    async () => {
+      const all = cases();
+      const failures: string[] = [];
+      const queue = [...all];
+      const worker = async () => {
+        for (let args = queue.shift(); args; args = queue.shift()) {
+          const running = run(process.execPath, [CLI, ...args, "--json"], { cwd: dir, timeout: 110_000 });
+          // "-" reads a value from stdin: it gets an empty one, as from a script whose stdin is closed.
+          running.child.stdin?.end();
+          const r = await running.then(
+            (x) => ({ code: 0, stderr: x.stderr }),
+            (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? "" }),
+          );
+          if (
+            ![0, 1, 2].includes(r.code) ||
+            /\n\s+at .+:\d+:\d+/.test(r.stderr) ||
+            /internal error/i.test(r.stderr)
+          ) {
+            failures.push(`${JSON.stringify(args).slice(0, 120)} -> ${r.code}: ${r.stderr.slice(0, 300)}`);
+          }
         }
-      }
-    };
-    await Promise.all([worker(), worker(), worker()]);
-    expect(failures).toEqual([]);
-    expect(readdirSync(container).sort()).toEqual(["elsewhere", "project"]);
-    expect(readdirSync(path.join(container, "elsewhere"))).toEqual(["secret.json"]);
-    const check = await run(process.execPath, [CLI, "index-validate", "--json"], { cwd: dir });
-    expect(check.stdout.length).toBeGreaterThan(0);
-    process.stderr.write(
-      `cli hostile: ${all.length} runs of ${new Set(all.map((a) => a[0])).size} verbs, 0 crashes\n`,
-    );
-  }, 120_000);
+      };
+      await Promise.all([worker(), worker(), worker()]);
+      expect(failures).toEqual([]);
+      expect(readdirSync(container).sort()).toEqual(["elsewhere", "project"]);
+      expect(readdirSync(path.join(container, "elsewhere"))).toEqual(["secret.json"]);
+      const check = await run(process.execPath, [CLI, "index-validate", "--json"], { cwd: dir });
+      expect(check.stdout.length).toBeGreaterThan(0);
+      process.stderr.write(
+        `cli hostile: ${all.length} runs of ${new Set(all.map((a) => a[0])).size} verbs, 0 crashes\n`,
+      );
+    },
+    STRESS ? 900_000 : 120_000,
+  ); // the long version runs 118 command lines, some for a minute under load
 });
