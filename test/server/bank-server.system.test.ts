@@ -285,36 +285,9 @@ describe("when there is no bank server to be had", () => {
 describe("a session whose input ends at once", () => {
   // stdin from /dev/null, or a pipe closed at once: the end of input reaches the server with the
   // hello, before the session is set up, and must still end the session.
-  async function emptySession(
-    dir: string,
-    stdin: "ignore" | "pipe",
-  ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [path.join(ROOT, "dist", "src", "cli.js"), "serve"], {
-      cwd: dir,
-      env: SHARED_ENV,
-      stdio: [stdin, "pipe", "pipe"],
-    });
-    if (stdin === "pipe") child.stdin?.end();
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number | string>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        resolve("still running after 30 s");
-      }, 30_000);
-      child.on("exit", (c) => {
-        clearTimeout(timer);
-        resolve(c ?? -1);
-      });
-    });
-    return { code, stdout, stderr };
-  }
+  // `cli` gives "ignore" (stdin from /dev/null) no stdin option, and a pipe ended at once for "".
+  const emptySession = (dir: string, stdin: "ignore" | "pipe") =>
+    cli(dir, ["serve"], SHARED_ENV, stdin === "pipe" ? { stdin: "" } : {});
 
   it("ends, and its relay exits 0, when stdin is empty: with the server started by it, and running", async () => {
     const dir = project();
