@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { TtlSchema } from "../../domain/duration.js";
 import { IsoDate, KeySchema, MemoryTypeSchema, NamespaceSchema, TagSchema } from "../../domain/entry.js";
+import { MAX_LISTED_DUPLICATES } from "../duplicates.js";
 import { defineOperation } from "./operation.js";
 
 export const StoreInputSchema = z.object({
@@ -62,12 +63,16 @@ export const StoreOutputSchema = z.object({
     .object({
       keys: z
         .array(z.string())
-        .describe("Other keys of the namespace holding the identical value: at most 10, in key order."),
+        .describe(
+          `Other keys of the namespace holding the identical value: at most ${MAX_LISTED_DUPLICATES}, in key order.`,
+        ),
       more: z
         .number()
         .int()
         .optional()
-        .describe("How many further keys hold the same value and are not listed (when over 10 do)."),
+        .describe(
+          `How many further keys hold the same value and are not listed (when over ${MAX_LISTED_DUPLICATES} do).`,
+        ),
       action: z.enum(["kept", "skipped", "merged-tags"]),
       note: z.string(),
     })
