@@ -105,7 +105,8 @@ function detached(s: string): string {
  * before. 16 bytes a slot, at most 3/4 full, plus the name.
  */
 export class WordTable {
-  readonly names: (string | undefined)[] = [];
+  /** Per id, the word; undefined for a released id. Replaced (not only changed) by restoreState. */
+  names: (string | undefined)[] = [];
   private readonly free: number[] = [];
   /**
    * Four numbers per slot, side by side (one cache line): id + 1 (0: empty), the hash, and
@@ -202,6 +203,45 @@ export class WordTable {
     this.count--;
   }
 
+  /** Everything the table is, for a persisted index (search/segment.ts). */
+  exportState(): WordTableState {
+    return {
+      names: this.names.map((n) => n ?? null),
+      free: [...this.free],
+      table: this.table,
+      mask: this.mask,
+      shift: this.shift,
+      count: this.count,
+    };
+  }
+
+  /** Takes the state `exportState` gave (checked for shape, not for the words' hashes). */
+  restoreState(state: WordTableState): void {
+    const size = state.mask + 1;
+    if (
+      !Number.isInteger(size) ||
+      size < 1024 ||
+      (size & state.mask) !== 0 ||
+      state.shift !== 32 - Math.log2(size) ||
+      state.table.length !== SLOT * size ||
+      !Number.isInteger(state.count) ||
+      state.count < 0 ||
+      state.count > state.names.length
+    ) {
+      throw new RangeError("word table state does not fit together");
+    }
+    // Taken over, not copied: a million words would be a million pushes.
+    const names = state.names as (string | null | undefined)[];
+    for (let i = 0; i < names.length; i++) if (names[i] === null) names[i] = undefined;
+    this.names = names as (string | undefined)[];
+    this.free.length = 0;
+    for (const id of state.free) this.free.push(id);
+    this.table = state.table;
+    this.mask = state.mask;
+    this.shift = state.shift;
+    this.count = state.count;
+  }
+
   private rehash(size: number): void {
     const old = this.table;
     const table = new Int32Array(SLOT * size);
@@ -225,6 +265,23 @@ export class WordTable {
 
 const SLOT = 4;
 const PACKED = new Int32Array(2);
+
+/** A WordTable as plain data: removed words are null in `names`. */
+export interface WordTableState {
+  names: (string | null)[];
+  free: number[];
+  table: Int32Array<ArrayBuffer>;
+  mask: number;
+  shift: number;
+  count: number;
+}
+
+/** An Analyzer as plain data (its scratch buffers are not state). */
+export interface AnalyzerState {
+  words: WordTableState;
+  info: Int32Array<ArrayBuffer>;
+  stamp: number;
+}
 
 /** `a` if it has at least `size` slots, else a copy grown to at least `size` (zero-filled). */
 export function grownInt32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
@@ -333,6 +390,19 @@ export class Analyzer {
   releaseWord(w: number): void {
     this.words.release(w);
     this.info.fill(0, INFO * w, INFO * w + INFO);
+  }
+
+  exportState(): AnalyzerState {
+    return { words: this.words.exportState(), info: this.info, stamp: this.stamp };
+  }
+
+  restoreState(state: AnalyzerState): void {
+    if (state.info.length < INFO * state.words.names.length || !Number.isSafeInteger(state.stamp)) {
+      throw new RangeError("analyzer state does not fit together");
+    }
+    this.words.restoreState(state.words);
+    this.info = state.info;
+    this.stamp = state.stamp;
   }
 
   /** Drops spare capacity of the per-word array (after a bulk build). */

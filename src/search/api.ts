@@ -6,7 +6,8 @@
 export { DEFAULT_STOP_WORDS } from "./analyzer.js";
 export { QueryCache } from "./cache.js";
 export type { FuzzyOptions } from "./fuzzy.js";
-export { IndexBuild, SearchIndex } from "./search-index.js";
+export { IndexBuild, SearchIndex, type SearchIndexState } from "./search-index.js";
+export { decodeSegment, encodeSegment, SegmentError } from "./segment.js";
 export { stem } from "./stem.js";
 export { tokenize, tokens } from "./tokenize.js";
 export type {

@@ -24,6 +24,7 @@
  */
 import {
   Analyzer,
+  type AnalyzerState,
   FIELD_COUNT,
   type FieldTexts,
   grownInt32,
@@ -161,29 +162,33 @@ export class InvertedIndex {
   private arenaGarbage = 0;
 
   /** Field lengths per docNum, one array per field: [key, tags, value]. */
-  lengths: [Float64Array, Float64Array, Float64Array];
-  namespaceIds: Int32Array;
-  typeIds: Int32Array;
-  updatedAt: Float64Array;
+  lengths: [Float64Array<ArrayBuffer>, Float64Array<ArrayBuffer>, Float64Array<ArrayBuffer>];
+  namespaceIds: Int32Array<ArrayBuffer>;
+  typeIds: Int32Array<ArrayBuffer>;
+  updatedAt: Float64Array<ArrayBuffer>;
   /** Infinity when the document never expires. */
-  expiresAt: Float64Array;
+  expiresAt: Float64Array<ArrayBuffer>;
   /** 1 while the document is live. */
-  alive: Uint8Array;
+  alive: Uint8Array<ArrayBuffer>;
   keys: (string | undefined)[] = [];
   tags: (readonly string[] | undefined)[] = [];
   readonly namespaceNames: string[] = [];
   readonly typeNames: string[] = [];
 
   /** Per docNum: its surface ids are `docSurfaces[start, start + count)`. */
-  private docSurfaceStart: Int32Array;
-  private docSurfaceCount: Int32Array;
+  private docSurfaceStart: Int32Array<ArrayBuffer>;
+  private docSurfaceCount: Int32Array<ArrayBuffer>;
   private docSurfaces = new Int32Array(0);
   private docSurfacesEnd = 0;
   private docSurfacesGarbage = 0;
 
   private readonly namespaceIdOf = new Map<string, number>();
   private readonly typeIdOf = new Map<string, number>();
-  private readonly byKey = new Map<string, Map<string, number>>();
+  /**
+   * (namespace, key) → docNum. Built lazily after a restore (`restoreState`): searching needs
+   * only `keys`, and a million-key map is most of the cost of loading a persisted index.
+   */
+  private byKeyMap: Map<string, Map<string, number>> | undefined = new Map();
   private readonly totalLengths = [0, 0, 0];
   private capacity = INITIAL_CAPACITY;
   private next = 0;
@@ -517,8 +522,11 @@ export class InvertedIndex {
     this.alive.fill(0, n);
     this.keys = keys;
     this.tags = tags;
-    for (const inNamespace of this.byKey.values()) {
-      for (const [key, doc] of inNamespace) inNamespace.set(key, renumber[doc] as number);
+    // A key map not built yet (after a restore) is built from the renumbered columns when needed.
+    if (this.byKeyMap !== undefined) {
+      for (const inNamespace of this.byKeyMap.values()) {
+        for (const [key, doc] of inNamespace) inNamespace.set(key, renumber[doc] as number);
+      }
     }
     this.next = n;
     if (this.docSurfacesGarbage > this.docSurfacesEnd / 2) this.compactDocSurfaces();
@@ -542,7 +550,7 @@ export class InvertedIndex {
       this.removeDoc(previous);
       if (!this.bulk) this.maybeCompact();
     }
-    if (this.next >= this.capacity) this.grow(this.capacity * 2);
+    if (this.next >= this.capacity) this.grow(Math.max(INITIAL_CAPACITY, this.capacity * 2));
     const doc = this.next++;
     this.namespaceIds[doc] = intern(meta.namespace, this.namespaceIdOf, this.namespaceNames);
     this.typeIds[doc] = intern(meta.type, this.typeIdOf, this.typeNames);
@@ -709,6 +717,194 @@ export class InvertedIndex {
     this.analyzer.releaseWord(w);
   }
 
+  private get byKey(): Map<string, Map<string, number>> {
+    if (this.byKeyMap === undefined) {
+      const map = new Map<string, Map<string, number>>();
+      for (let doc = 0; doc < this.next; doc++) {
+        if (this.alive[doc] !== 1) continue;
+        const ns = this.namespaceNames[this.namespaceIds[doc] as number] as string;
+        let inNamespace = map.get(ns);
+        if (inNamespace === undefined) {
+          inNamespace = new Map();
+          map.set(ns, inNamespace);
+        }
+        inNamespace.set(this.keys[doc] as string, doc);
+      }
+      this.byKeyMap = map;
+    }
+    return this.byKeyMap;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Persisted state (search/segment.ts): the columns trimmed to what is in use, tags as a table
+  // of distinct lists. Not part of it: the listener's slots (the listener is told every live
+  // word again on restore) and the key map (rebuilt when first needed).
+
+  exportState(): InvertedState {
+    const limit = this.analyzer.words.limit;
+    const n = this.next;
+    const tagIds = new Int32Array(n);
+    const tagLists: string[][] = [];
+    const tagIdOf = new Map<string, number>();
+    for (let doc = 0; doc < n; doc++) {
+      const tags = this.tags[doc];
+      if (tags === undefined) {
+        tagIds[doc] = -1;
+        continue;
+      }
+      const text = tags.join("\u0000");
+      let id = tagIdOf.get(text);
+      if (id === undefined) {
+        id = tagLists.length;
+        tagLists.push([...tags]);
+        tagIdOf.set(text, id);
+      }
+      tagIds[doc] = id;
+    }
+    return {
+      analyzer: this.analyzer.exportState(),
+      terms: this.terms,
+      termStart: this.termStart.subarray(0, limit),
+      termLength: this.termLength.subarray(0, limit),
+      termCap: this.termCap.subarray(0, limit),
+      postings: this.postings.subarray(0, 2 * this.arenaEnd),
+      arenaGarbage: this.arenaGarbage,
+      lengthKey: this.lengths[0].subarray(0, n),
+      lengthTags: this.lengths[1].subarray(0, n),
+      lengthValue: this.lengths[2].subarray(0, n),
+      namespaceIds: this.namespaceIds.subarray(0, n),
+      typeIds: this.typeIds.subarray(0, n),
+      updatedAt: this.updatedAt.subarray(0, n),
+      expiresAt: this.expiresAt.subarray(0, n),
+      alive: this.alive.subarray(0, n),
+      keys: this.keys.slice(0, n).map((k) => k ?? null),
+      tagIds,
+      tagLists,
+      namespaceNames: [...this.namespaceNames],
+      typeNames: [...this.typeNames],
+      docSurfaceStart: this.docSurfaceStart.subarray(0, n),
+      docSurfaceCount: this.docSurfaceCount.subarray(0, n),
+      docSurfaces: this.docSurfaces.subarray(0, this.docSurfacesEnd),
+      docSurfacesGarbage: this.docSurfacesGarbage,
+      totalLengths: [...this.totalLengths],
+      next: n,
+      live: this.live,
+    };
+  }
+
+  /**
+   * Becomes the index `state` describes; this index must be new. Sizes are checked so that a
+   * state that does not fit together is refused here rather than read out of bounds later.
+   */
+  restoreState(state: InvertedState): void {
+    if (this.next !== 0 || this.bulk) throw new Error("restoreState needs a new index");
+    const n = state.next;
+    const limit = state.analyzer.words.names.length;
+    const perDoc = [
+      state.lengthKey,
+      state.lengthTags,
+      state.lengthValue,
+      state.namespaceIds,
+      state.typeIds,
+      state.updatedAt,
+      state.expiresAt,
+      state.alive,
+      state.tagIds,
+      state.docSurfaceStart,
+      state.docSurfaceCount,
+    ];
+    const fits =
+      Number.isInteger(n) &&
+      n >= 0 &&
+      Number.isInteger(state.live) &&
+      state.live >= 0 &&
+      state.live <= n &&
+      perDoc.every((a) => a.length === n) &&
+      state.keys.length === n &&
+      state.termStart.length === limit &&
+      state.termLength.length === limit &&
+      state.termCap.length === limit &&
+      state.postings.length % 2 === 0 &&
+      state.totalLengths.length === FIELD_COUNT;
+    if (!fits) throw new RangeError("index state does not fit together");
+    const arenaEnd = state.postings.length / 2;
+    for (let t = 0; t < limit; t++) {
+      const start = state.termStart[t] as number;
+      const len = state.termLength[t] as number;
+      if (
+        start < 0 ||
+        len < 0 ||
+        len > (state.termCap[t] as number) ||
+        start + (state.termCap[t] as number) > arenaEnd
+      ) {
+        throw new RangeError(`index state: posting list ${t} lies outside the arena`);
+      }
+    }
+    for (let doc = 0; doc < n; doc++) {
+      const start = state.docSurfaceStart[doc] as number;
+      const count = state.docSurfaceCount[doc] as number;
+      const tagId = state.tagIds[doc] as number;
+      if (
+        (count > 0 && (start < 0 || start + count > state.docSurfaces.length)) ||
+        tagId >= state.tagLists.length ||
+        (state.alive[doc] === 1 &&
+          (typeof state.keys[doc] !== "string" ||
+            tagId < 0 ||
+            (state.namespaceIds[doc] as number) >= state.namespaceNames.length ||
+            (state.typeIds[doc] as number) >= state.typeNames.length))
+      ) {
+        throw new RangeError(`index state: document ${doc} does not fit together`);
+      }
+    }
+    this.analyzer.restoreState(state.analyzer);
+    this.terms = state.terms;
+    this.termStart = state.termStart;
+    this.termLength = state.termLength;
+    this.termCap = state.termCap;
+    this.postings = state.postings;
+    this.arenaEnd = arenaEnd;
+    this.arenaGarbage = state.arenaGarbage;
+    this.capacity = n;
+    this.lengths = [state.lengthKey, state.lengthTags, state.lengthValue];
+    this.namespaceIds = state.namespaceIds;
+    this.typeIds = state.typeIds;
+    this.updatedAt = state.updatedAt;
+    this.expiresAt = state.expiresAt;
+    this.alive = state.alive;
+    this.docSurfaceStart = state.docSurfaceStart;
+    this.docSurfaceCount = state.docSurfaceCount;
+    this.docSurfaces = state.docSurfaces;
+    this.docSurfacesEnd = state.docSurfaces.length;
+    this.docSurfacesGarbage = state.docSurfacesGarbage;
+    const lists = state.tagLists.map((tags) => (tags.length === 0 ? EMPTY_TAGS : Object.freeze([...tags])));
+    const keys = state.keys as (string | null | undefined)[];
+    for (let doc = 0; doc < keys.length; doc++) if (keys[doc] === null) keys[doc] = undefined;
+    this.keys = keys as (string | undefined)[];
+    this.tags = Array.from(state.tagIds, (id) => (id < 0 ? undefined : lists[id]));
+    this.namespaceNames.length = 0;
+    this.namespaceIdOf.clear();
+    for (const name of state.namespaceNames) intern(name, this.namespaceIdOf, this.namespaceNames);
+    this.typeNames.length = 0;
+    this.typeIdOf.clear();
+    for (const name of state.typeNames) intern(name, this.typeIdOf, this.typeNames);
+    for (let f = 0; f < FIELD_COUNT; f++) this.totalLengths[f] = state.totalLengths[f] as number;
+    this.next = n;
+    this.live = state.live;
+    this.byKeyMap = undefined;
+    // The listener (the fuzzy vocabulary) hears every word a live document holds, as a build tells it.
+    const a = this.analyzer;
+    this.surfaceSlot = new Float64Array(Math.max(1024, limit));
+    if (this.listener !== undefined) {
+      for (let w = 0; w < limit; w++) {
+        const name = a.words.names[w];
+        if (name === undefined || (a.info[INFO * w + I_DOCS] as number) === 0) continue;
+        const term = a.words.names[a.info[INFO * w + I_TERM] as number];
+        if (term === undefined) throw new RangeError(`index state: word ${w} has no term`);
+        this.surfaceSlot[w] = this.listener.added(name, term);
+      }
+    }
+  }
+
   private grow(capacity: number): void {
     this.lengths = [
       grownFloat64(this.lengths[0], capacity),
@@ -726,6 +922,38 @@ export class InvertedIndex {
     this.alive = alive;
     this.capacity = capacity;
   }
+}
+
+/** An InvertedIndex as plain data and typed arrays (see `exportState`). */
+export interface InvertedState {
+  analyzer: AnalyzerState;
+  terms: number;
+  termStart: Int32Array<ArrayBuffer>;
+  termLength: Int32Array<ArrayBuffer>;
+  termCap: Int32Array<ArrayBuffer>;
+  postings: Int32Array<ArrayBuffer>;
+  arenaGarbage: number;
+  lengthKey: Float64Array<ArrayBuffer>;
+  lengthTags: Float64Array<ArrayBuffer>;
+  lengthValue: Float64Array<ArrayBuffer>;
+  namespaceIds: Int32Array<ArrayBuffer>;
+  typeIds: Int32Array<ArrayBuffer>;
+  updatedAt: Float64Array<ArrayBuffer>;
+  expiresAt: Float64Array<ArrayBuffer>;
+  alive: Uint8Array<ArrayBuffer>;
+  keys: (string | null)[];
+  /** Per document: its tags' list in `tagLists`, -1 for a removed document. */
+  tagIds: Int32Array<ArrayBuffer>;
+  tagLists: string[][];
+  namespaceNames: string[];
+  typeNames: string[];
+  docSurfaceStart: Int32Array<ArrayBuffer>;
+  docSurfaceCount: Int32Array<ArrayBuffer>;
+  docSurfaces: Int32Array<ArrayBuffer>;
+  docSurfacesGarbage: number;
+  totalLengths: number[];
+  next: number;
+  live: number;
 }
 
 function intern(name: string, ids: Map<string, number>, names: string[]): number {

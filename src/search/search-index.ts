@@ -14,7 +14,7 @@ import { BulkBuilder, defaultWorkerCount, type FieldTexts, workerScript } from "
 import { QueryCache } from "./cache.js";
 import { compileFilter } from "./filter.js";
 import { DEFAULT_FUZZY, type FuzzyOptions, FuzzyVocabulary } from "./fuzzy.js";
-import { type DocMeta, InvertedIndex } from "./inverted.js";
+import { type DocMeta, InvertedIndex, type InvertedState } from "./inverted.js";
 import { checkPlan, execute, listAll, type PlanContext, planQuery, Scratch } from "./query.js";
 import type {
   BuildOptions,
@@ -147,6 +147,38 @@ export class SearchIndex {
       { chunkSize, workers, script, stopWords: index.stopWordList },
     );
     return new IndexBuild(index, builder, sliceMs, workers > 0, () => index.gen++);
+  }
+
+  /**
+   * The whole index as plain data and typed arrays, for `encodeSegment` (search/segment.ts).
+   * The arrays are the index's own (views, no copy): encode them before the next change.
+   */
+  exportState(): SearchIndexState {
+    return {
+      stopWords: [...this.stopWordList],
+      maxTextChars: this.maxTextChars,
+      inverted: this.inverted.exportState(),
+    };
+  }
+
+  /**
+   * An index made from `exportState`'s data. `options` are this index's settings (ranking,
+   * fuzzy, cache); the ones that shape what was indexed (stop words, maxTextChars) must be the
+   * ones the state was made with, or a RangeError says which differs.
+   */
+  static fromState(state: SearchIndexState, options: SearchIndexOptions = {}): SearchIndex {
+    const index = new SearchIndex(options);
+    const stopWords = index.stopWordList;
+    if (state.stopWords.length !== stopWords.length || state.stopWords.some((w, i) => w !== stopWords[i])) {
+      throw new RangeError("the index was built with other stop words");
+    }
+    if (state.maxTextChars !== index.maxTextChars) {
+      throw new RangeError(
+        `the index was built with maxTextChars ${state.maxTextChars}, not ${index.maxTextChars}`,
+      );
+    }
+    index.inverted.restoreState(state.inverted);
+    return index;
   }
 
   /** Adds the document, or replaces the one with the same (namespace, key). O(words in doc). */
@@ -291,6 +323,13 @@ export class SearchIndex {
       stopWords: this.stopWords,
     };
   }
+}
+
+/** A SearchIndex as data (see `exportState`). */
+export interface SearchIndexState {
+  stopWords: string[];
+  maxTextChars: number;
+  inverted: InvertedState;
 }
 
 function checkDoc(doc: SearchDoc): void {

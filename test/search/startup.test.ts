@@ -3,6 +3,8 @@
  * in the background; writes made meanwhile end up in the index; a ranked query never sees a
  * partial index.
  */
+import { rmSync } from "node:fs";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { MemoryBank } from "../../src/service/bank.js";
@@ -26,7 +28,13 @@ async function open(dir: string): Promise<MemoryBank> {
   return bank;
 }
 
-/** A project holding N entries, closed again (the next open builds the index from the store). */
+/** Forgets the index a bank saved beside the store, so that the next open builds it. */
+function withoutSavedIndex(dir: string): string {
+  rmSync(path.join(dir, "memory", "claude-flow-data.index"), { force: true });
+  return dir;
+}
+
+/** A project holding N entries, closed again, with no saved index (the next open builds it from the store). */
 async function project(): Promise<string> {
   const dir = tempProject();
   dirs.push(dir);
@@ -40,7 +48,7 @@ async function project(): Promise<string> {
   });
   await bank.close();
   banks.splice(banks.indexOf(bank), 1);
-  return dir;
+  return withoutSavedIndex(dir);
 }
 
 const QUERIES: QueryInput[] = [
@@ -71,16 +79,18 @@ describe("start-up with a background index build", () => {
     expect(bank.indexBuilding).toBe(true);
     await bank.indexReady();
     expect(bank.indexBuilding).toBe(false);
-
-    const rebuilt = await open(dir);
-    await rebuilt.indexReady();
-    for (const q of QUERIES) expect(keysOf(bank, q)).toEqual(keysOf(rebuilt, q));
+    const answers = QUERIES.map((q) => keysOf(bank, q));
     expect(bank.querySync({ query: "brand new words" }).results.map((r) => r.key)).toEqual([
       "fresh",
       "note-1",
     ]);
     expect(bank.searchIndex?.has("default", "note-2")).toBe(false);
     expect(bank.searchIndex?.size).toBe(N);
+    await bank.close();
+
+    const rebuilt = await open(withoutSavedIndex(dir));
+    await rebuilt.indexReady();
+    expect(QUERIES.map((q) => keysOf(rebuilt, q))).toEqual(answers);
   });
 
   it("a ranked query before the index is ready gets the complete answer", async () => {
@@ -88,14 +98,15 @@ describe("start-up with a background index build", () => {
     const reference = await open(dir);
     await reference.indexReady();
     const expected = QUERIES.map((q) => keysOf(reference, q));
+    await reference.close(); // and with it the index it saves
 
     // Synchronous query: finishes the build on the spot.
-    const sync = await open(dir);
+    const sync = await open(withoutSavedIndex(dir));
     expect(sync.indexBuilding).toBe(true);
     expect(QUERIES.map((q) => keysOf(sync, q))).toEqual(expected);
 
     // memory_query (async search): waits for the build without blocking the event loop.
-    const waiting = await open(dir);
+    const waiting = await open(withoutSavedIndex(dir));
     expect(waiting.indexBuilding).toBe(true);
     const answers = await Promise.all(QUERIES.map((q) => waiting.query(q)));
     expect(answers.map((a) => a.results.map((r) => [r.key, r.score]))).toEqual(expected);
