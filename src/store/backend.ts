@@ -131,6 +131,22 @@ export interface StoreMaintenance {
   writerActive(): boolean;
 }
 
+/**
+ * A checkpoint: where the state in memory stands in the store's persisted history: the whole-state file it
+ * was loaded from (or last wrote), and how much of the log written after that file it has
+ * applied. Whatever is derived from the state at a checkpoint (the saved search index) is
+ * valid for a later state of the same store exactly when the store still continues that
+ * checkpoint: same base, and a log that begins with the same bytes; replaying the log onto what
+ * was derived then brings it up to date, because every record sets or removes an entry whole.
+ */
+export interface StoreCheckpoint {
+  /** The base file's identity: its generation, size and whole-file checksum. */
+  base: string;
+  /** Bytes of the base's log applied, and their CRC-32. */
+  logBytes: number;
+  logCrc: number;
+}
+
 export interface Backend {
   open(): Promise<void>;
   /**
@@ -162,6 +178,14 @@ export interface Backend {
   watch?(listener: () => void): () => void;
   /** Optional: inspection and repairs (see StoreMaintenance). */
   readonly maintenance?: StoreMaintenance;
+  /**
+   * Optional: the state's checkpoint (see StoreCheckpoint), or undefined when it cannot be named
+   * (no base file, a base whose checksum did not hold, a log being replaced). Synchronous, so
+   * that what is derived from the state in the same tick matches it.
+   */
+  checkpoint?(): StoreCheckpoint | undefined;
+  /** Optional, with checkpoint: whether the stored data still continues `p` (reads the log's first bytes). */
+  continues?(p: StoreCheckpoint): boolean;
   /** Commits what is queued and releases what the backend holds; writes after it are refused. */
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@
  *   claude-flow-data.json.lock        writer lock, a symlink    (json backend)
  *   .claude-flow-data.clock.*.tmp     clock probes              (json backend)
  *   claude-flow-data.vectors.jsonl    embeddings                (memory.embeddings)
+ *   claude-flow-data.index            the search index, saved   (service/index-segment.ts)
  *   claude-flow-data.sock             the bank server's socket  (memory.server; see server/endpoint.ts)
  *   claude-flow-data.server.lock      held while a bank server claims the socket
  *   claude-flow-data.server.log       the bank server's log (it has no terminal)
@@ -44,6 +45,8 @@ export interface StoreLayout {
   /** Clock probes are temp files named after this (`.<base>.clock.<pid>.<hex>.tmp`), never a snapshot's name. */
   readonly clockProbe: string;
   readonly vectors: string;
+  /** The search index as last saved, loaded at start instead of rebuilt when it still fits the store. */
+  readonly indexSegment: string;
   /** The bank server's Unix socket, when its path is short enough (server/endpoint.ts). */
   readonly socket: string;
   /** What a bank server locks (`<this>.lock`) while it checks for a stale socket and binds. */
@@ -95,6 +98,7 @@ export function storeLayout(dataPath: string): StoreLayout {
     lock: `${snapshot}.lock`,
     clockProbe: path.join(dir, `${base}.clock`),
     vectors: path.join(dir, `${base}.vectors.jsonl`),
+    indexSegment: path.join(dir, `${base}.index`),
     socket: path.join(dir, `${base}.sock`),
     serverClaim: path.join(dir, `${base}.server`),
     serverLog: path.join(dir, `${base}.server.log`),

@@ -35,6 +35,7 @@ import type {
   Backend,
   CompactResult,
   StorageUsage,
+  StoreCheckpoint,
   StoreMaintenance,
   StoreObserver,
   StoreProblem,
@@ -70,8 +71,10 @@ import {
   type DamagedLine,
   type Folded,
   parseSnapshot,
+  readLines,
   readSnapshot,
   type Snapshot,
+  type SnapshotLines,
   writeSnapshot,
 } from "./snapshot.js";
 import { watchStoreFiles } from "./watch.js";
@@ -127,6 +130,8 @@ export class JsonStore implements Backend {
   private journalIno = -1;
   private snapshotId = "";
   private snapshotBytes = 0;
+  /** The installed snapshot's whole-file checksum, when it held (names the position). */
+  private snapshotSum: number | undefined;
   private lastCompaction: string | undefined;
   private problems: StoreProblem[] = [];
   private seenProblemOffsets = new Set<string>();
@@ -356,11 +361,13 @@ export class JsonStore implements Backend {
    * loads set damaged lines aside and go on.
    */
   private loadAll(initial: boolean): void {
-    const read = this.readSnapshotFile();
-    let snapshot: Snapshot = { generation: 0, entries: [], damaged: [] };
+    // The first load leaves a sound snapshot's entries unparsed until read (snapshot.ts's
+    // readLines); a reload parses them all, since it compares each with the entry it replaces.
+    const read = this.readSnapshotFile(initial);
+    let snapshot: Snapshot | SnapshotLines = { generation: 0, entries: [], damaged: [] };
     if (read) {
       snapshot = read.snapshot;
-      if (snapshot.damaged.length > 0) {
+      if ("damaged" in snapshot && snapshot.damaged.length > 0) {
         if (initial) throw new DamagedSnapshot(this.dataPath, snapshot);
         this.setAside(snapshot.damaged);
       }
@@ -378,7 +385,9 @@ export class JsonStore implements Backend {
   }
 
   /** The snapshot file parsed (structural damage throws CORRUPT_DATA), or undefined when there is none. */
-  private readSnapshotFile(): { snapshot: Snapshot; id: string; bytes: number } | undefined {
+  private readSnapshotFile(
+    byLines: boolean,
+  ): { snapshot: Snapshot | SnapshotLines; id: string; bytes: number } | undefined {
     let fd: number;
     try {
       fd = openSync(this.dataPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
@@ -397,7 +406,9 @@ export class JsonStore implements Backend {
         if (n === 0) break;
         off += n;
       }
-      const snapshot = parseSnapshot(off === st.size ? buf : buf.subarray(0, off), this.dataPath);
+      const bytes = off === st.size ? buf : buf.subarray(0, off);
+      const snapshot =
+        (byLines ? readLines(bytes, this.dataPath) : undefined) ?? parseSnapshot(bytes, this.dataPath);
       return { snapshot, id: statId(st), bytes: st.size };
     } finally {
       closeSync(fd);
@@ -410,14 +421,21 @@ export class JsonStore implements Backend {
   }
 
   /** Makes `snapshot` the state (plus what it says it did not fold of the previous journal). */
-  private install(snapshot: Snapshot, id: string, initial: boolean, bytes = this.snapshotBytes): void {
+  private install(
+    snapshot: Snapshot | SnapshotLines,
+    id: string,
+    initial: boolean,
+    bytes = this.snapshotBytes,
+  ): void {
     this.generation = snapshot.generation;
     this.seq = 0;
     this.snapshotId = id;
     this.snapshotBytes = bytes;
+    this.snapshotSum = snapshot.sum;
     this.journalOffset = 0;
     this.journalRecords = 0;
-    this.state.load(snapshot.entries, initial ? "reset" : "diff");
+    if ("entries" in snapshot) this.state.load(snapshot.entries, initial ? "reset" : "diff");
+    else this.state.loadLines(snapshot);
     if (snapshot.folded) this.carryForward(snapshot.folded);
   }
 
@@ -797,7 +815,7 @@ export class JsonStore implements Backend {
     const hadSnapshot = statOrUndefined(this.dataPath) !== undefined;
     const backups = this.opts.backupsKept > 0;
     const keptSnapshot = backups && hadSnapshot && (await this.keepAs(this.dataPath, names.snapshot));
-    const bytes = await writeSnapshot(this.dataPath, nextGen, keep, keep.length, {
+    const written = await writeSnapshot(this.dataPath, nextGen, keep, keep.length, {
       fsync: this.opts.fsync,
       folded,
       beforeInstall: () => this.fence("installing the compacted snapshot"),
@@ -819,7 +837,8 @@ export class JsonStore implements Backend {
     this.journalIno = ino;
     const snap = statOrUndefined(this.dataPath);
     this.snapshotId = snap ? statId(snap) : "none";
-    this.snapshotBytes = bytes;
+    this.snapshotBytes = written.bytes;
+    this.snapshotSum = written.sum;
     this.lastCompaction = new Date().toISOString();
     this.state.bump();
 
@@ -836,7 +855,7 @@ export class JsonStore implements Backend {
       generation: nextGen,
       entries: keep.length,
       dropped: dropped.length,
-      bytes,
+      bytes: written.bytes,
       ...(keptSnapshot ? { backup: names.snapshot } : {}),
     };
   }
@@ -995,6 +1014,26 @@ export class JsonStore implements Backend {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** See Backend.checkpoint: the snapshot installed (generation, size, checksum) and the journal applied onto it. */
+  checkpoint(): StoreCheckpoint | undefined {
+    if (this.snapshotSum === undefined || this.snapshotId === "" || this.snapshotId === "none")
+      return undefined;
+    const applied = readRange(this.journalPath, 0, this.journalOffset, this.journalIno);
+    if (applied === undefined || applied === "replaced" || applied.length !== this.journalOffset)
+      return undefined;
+    return { base: this.baseId(), logBytes: applied.length, logCrc: crc32(applied) };
+  }
+
+  continues(p: StoreCheckpoint): boolean {
+    if (this.snapshotSum === undefined || p.base !== this.baseId()) return false;
+    const prefix = readRange(this.journalPath, 0, p.logBytes);
+    return prefix !== undefined && prefix.length === p.logBytes && crc32(prefix) === p.logCrc;
+  }
+
+  private baseId(): string {
+    return `${this.generation}:${this.snapshotBytes}:${(this.snapshotSum ?? 0).toString(16).padStart(8, "0")}`;
+  }
 
   status(): StoreStatus {
     return {

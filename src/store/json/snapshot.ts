@@ -53,6 +53,8 @@ export interface Snapshot {
   entries: Entry[];
   folded?: Folded;
   damaged: DamagedLine[];
+  /** The whole-file checksum, when the trailer holds one and it matched (format 2). */
+  sum?: number;
 }
 
 const CK_SUFFIX_LEN = ',"ck":"00000000"}'.length;
@@ -77,7 +79,8 @@ function* snapshotChunks(
   generation: number,
   entries: Iterable<Entry>,
   count: number,
-  folded?: Folded,
+  folded: Folded | undefined,
+  written: { sum: number },
 ): Generator<Buffer> {
   let whole = 0;
   let parts: string[] = [headerText(generation, count, folded)];
@@ -89,18 +92,19 @@ function* snapshotChunks(
     size = 0;
     return b;
   };
-  let written = 0;
+  let lines = 0;
   for (const entry of entries) {
     const open = JSON.stringify(entry).slice(0, -1);
-    parts.push(written === 0 ? "\n" : ",\n", open, `,"ck":"${hex(crc32(open))}"}`);
+    parts.push(lines === 0 ? "\n" : ",\n", open, `,"ck":"${hex(crc32(open))}"}`);
     size += open.length;
-    written++;
+    lines++;
     if (size >= 1 << 20) yield flush();
   }
   // The header promised `count` lines: a caller whose iterable disagrees must not install it.
-  if (written !== count) throw new Error(`snapshot of ${count} entries got ${written}`);
+  if (lines !== count) throw new Error(`snapshot of ${count} entries got ${lines}`);
   parts.push("\n]");
   yield flush();
+  written.sum = whole;
   yield Buffer.from(`,"sum":"${hex(whole)}"}\n`, "latin1");
 }
 
@@ -108,14 +112,21 @@ export interface WriteSnapshotOptions extends AtomicWriteOptions {
   folded?: Folded;
 }
 
+/** Writes a snapshot atomically; gives its size and its whole-file checksum (`Snapshot.sum`). */
 export async function writeSnapshot(
   file: string,
   generation: number,
   entries: Iterable<Entry>,
   count: number,
   options: WriteSnapshotOptions = {},
-): Promise<number> {
-  return writeFileAtomic(file, snapshotChunks(generation, entries, count, options.folded), options);
+): Promise<{ bytes: number; sum: number }> {
+  const written = { sum: 0 };
+  const bytes = await writeFileAtomic(
+    file,
+    snapshotChunks(generation, entries, count, options.folded, written),
+    options,
+  );
+  return { bytes, sum: written.sum };
 }
 
 /** Reads a snapshot; throws CORRUPT_DATA for structural damage (see parseSnapshot). */
@@ -160,13 +171,17 @@ function parseLines(
 ): Snapshot {
   let verifyLines = checksums;
   let bodyEndAt = -1;
+  let sum: number | undefined;
   if (checksums) {
     // `...\n],"sum":"xxxxxxxx"}\n`: when the checksum over everything before `,"sum"` holds, every
     // line is sound and the per-line checks are skipped.
     const tail = buf.length - TRAILER_LEN;
     if (tail > firstNl && buf[tail] === 44 && buf[buf.length - 1] === 10) {
       const stored = readHex(buf, tail + SUM_PREFIX_LEN);
-      if (stored >= 0 && stored === crc32(buf.subarray(0, tail))) verifyLines = false;
+      if (stored >= 0 && stored === crc32(buf.subarray(0, tail))) {
+        verifyLines = false;
+        sum = stored;
+      }
       bodyEndAt = tail;
     }
   }
@@ -209,7 +224,13 @@ function parseLines(
     throw new MemoryError("CORRUPT_DATA", `${file} holds ${n} entry lines, its header says ${count}`);
   }
   entries.length = kept;
-  return { generation, entries, damaged, ...(folded ? { folded } : {}) };
+  return {
+    generation,
+    entries,
+    damaged,
+    ...(folded ? { folded } : {}),
+    ...(sum !== undefined ? { sum } : {}),
+  };
 }
 
 /** `,"sum":"xxxxxxxx"}\n` after the entries' closing bracket. */
@@ -310,4 +331,151 @@ function parsePlain(buf: Buffer, file: string): Snapshot {
       });
   });
   return { generation, entries, damaged };
+}
+
+/**
+ * A sound format-2 snapshot read without parsing its entries: each line's namespace and key
+ * are read from its bytes, and the entry itself is parsed when first asked for (`entry`). At a
+ * million entries parsing every line at open is most of the time a cold start takes, and the
+ * parsed entries are most of the memory a process holds; most of them are never read.
+ *
+ * Only for a file whose whole-file checksum holds (every byte is as the writer wrote it, so
+ * no line needs checking now): `readLines` answers undefined for anything else (another
+ * format, a mismatch, a layout it does not expect) and the caller parses the file whole,
+ * which finds and classifies any damage.
+ */
+export interface SnapshotLines {
+  generation: number;
+  folded?: Folded;
+  sum: number;
+  /** Entry lines, in file order. */
+  count: number;
+  /**
+   * Line i's namespace and key. Lines whose layout is not the writer's usual one (fields in
+   * another order, a key with escapes) come parsed whole: `parsed[i]`.
+   */
+  namespaces: string[];
+  keys: string[];
+  parsed: Map<number, Entry>;
+  /** Line i's entry, parsed and shape-checked; CORRUPT_DATA when it is not an entry. */
+  entry(i: number): Entry;
+}
+
+const ID_OPEN = Buffer.from('{"id":"');
+const KEY_OPEN = Buffer.from(',"key":"');
+const NAMESPACE_OPEN = Buffer.from(',"namespace":"');
+
+export function readLines(buf: Buffer, file = "snapshot"): SnapshotLines | undefined {
+  const firstNl = buf.indexOf(10);
+  if (firstNl < 0) return undefined;
+  const v2 = HEADER_V2.exec(buf.toString("utf8", 0, firstNl));
+  if (!v2) return undefined;
+  const header = buf.toString("utf8", 0, firstNl);
+  if (hex(crc32(header.slice(0, header.lastIndexOf(',"ck":')))) !== v2[5]) return undefined;
+  const tail = buf.length - TRAILER_LEN;
+  if (!(tail > firstNl && buf[tail] === 44 && buf[buf.length - 1] === 10)) return undefined;
+  const sum = readHex(buf, tail + SUM_PREFIX_LEN);
+  if (sum < 0 || sum !== crc32(buf.subarray(0, tail))) return undefined;
+  const count = Number(v2[2]);
+  const starts = new Float64Array(count);
+  const bodyEnds = new Float64Array(count);
+  const namespaces: string[] = new Array(count);
+  const keys: string[] = new Array(count);
+  const parsed = new Map<number, Entry>();
+  let lastNs = "";
+  let lastNsStart = -1;
+  let lastNsEnd = -1;
+  let start = firstNl + 1;
+  let n = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    if (nl < 0) return undefined;
+    if (buf[start] === 93 /* ] */) {
+      if (n !== count || start + 1 !== tail || nl !== buf.length - 1) return undefined;
+      break;
+    }
+    if (n >= count) return undefined;
+    let end = nl;
+    if (buf[end - 1] === 44 /* , */) end--;
+    const bodyEnd = end - CK_SUFFIX_LEN;
+    if (bodyEnd <= start || buf[bodyEnd] !== 44) return undefined;
+    starts[n] = start;
+    bodyEnds[n] = bodyEnd;
+    // {"id":"…","key":"…","namespace":"…", as JSON.stringify writes an entry made by the service.
+    const idEnd = startsWith(buf, start, ID_OPEN) ? plainStringEnd(buf, start + ID_OPEN.length, bodyEnd) : -1;
+    const keyAt = idEnd + 1;
+    const keyEnd =
+      idEnd >= 0 && startsWith(buf, keyAt, KEY_OPEN)
+        ? plainStringEnd(buf, keyAt + KEY_OPEN.length, bodyEnd)
+        : -1;
+    const nsAt = keyEnd + 1;
+    const nsEnd =
+      keyEnd >= 0 && startsWith(buf, nsAt, NAMESPACE_OPEN)
+        ? plainStringEnd(buf, nsAt + NAMESPACE_OPEN.length, bodyEnd)
+        : -1;
+    if (nsEnd >= 0) {
+      const nsStart = nsAt + NAMESPACE_OPEN.length;
+      // Entries of one namespace follow one another: its name is made once, not once a line.
+      if (
+        !(
+          nsEnd - nsStart === lastNsEnd - lastNsStart &&
+          buf.compare(buf, lastNsStart, lastNsEnd, nsStart, nsEnd) === 0
+        )
+      ) {
+        lastNs = buf.toString("utf8", nsStart, nsEnd);
+        lastNsStart = nsStart;
+        lastNsEnd = nsEnd;
+      }
+      namespaces[n] = lastNs;
+      keys[n] = buf.toString("utf8", keyAt + KEY_OPEN.length, keyEnd);
+    } else {
+      const whole = shaped(entryText(buf, start, bodyEnd));
+      if (!("entry" in whole)) return undefined;
+      parsed.set(n, whole.entry);
+      namespaces[n] = whole.entry.namespace;
+      keys[n] = whole.entry.key;
+    }
+    n++;
+    start = nl + 1;
+  }
+  return {
+    generation: Number(v2[1]),
+    ...(v2[3] !== undefined ? { folded: { gen: Number(v2[3]), bytes: Number(v2[4]) } } : {}),
+    sum,
+    count,
+    namespaces,
+    keys,
+    parsed,
+    entry(i: number): Entry {
+      const known = parsed.get(i);
+      if (known) return known;
+      const result = shaped(entryText(buf, starts[i] as number, bodyEnds[i] as number));
+      if ("entry" in result) return result.entry;
+      throw new MemoryError(
+        "CORRUPT_DATA",
+        `${file}: the entry at byte ${starts[i]} is not an entry (${result.reason}), although the file's checksum holds; run 'memory-bank index-validate'`,
+      );
+    },
+  };
+}
+
+function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
+  if (at + prefix.length > buf.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Where the JSON string starting at `from` ends (its closing quote), or -1 if it has an escape or does not end before `limit`. */
+function plainStringEnd(buf: Buffer, from: number, limit: number): number {
+  for (let i = from; i < limit; i++) {
+    const c = buf[i];
+    if (c === 34) return i;
+    if (c === 92) return -1;
+  }
+  return -1;
+}
+
+/** The entry JSON of a line: its bytes up to `,"ck"`, closed by a brace. */
+function entryText(buf: Buffer, start: number, bodyEnd: number): string {
+  return `${buf.toString("utf8", start, bodyEnd)}}`;
 }

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryError } from "../../../src/domain/errors.js";
-import { parseSnapshot, writeSnapshot } from "../../../src/store/json/snapshot.js";
+import { parseSnapshot, readLines, writeSnapshot } from "../../../src/store/json/snapshot.js";
 import { entry, removeDir, tempDir } from "./fixtures.js";
 
 let dirs: string[] = [];
@@ -66,5 +66,45 @@ describe("snapshot format 2", () => {
     const lines = buf.toString("utf8").split("\n");
     lines.splice(2, 1);
     expect(() => parseSnapshot(Buffer.from(lines.join("\n")))).toThrow(/entry lines/);
+  });
+});
+
+describe("reading a snapshot by lines (entries parsed when first read)", () => {
+  async function file(entries: ReturnType<typeof entry>[]): Promise<Buffer> {
+    const dir = tempDir();
+    dirs.push(dir);
+    const f = path.join(dir, "s.json");
+    await writeSnapshot(f, 4, entries, entries.length, { fsync: false });
+    return readFileSync(f);
+  }
+
+  it("gives every line's namespace and key, and each entry exactly as a whole parse does", async () => {
+    const odd = { ...entry('quote"and\\slash', 1), id: 'id"escaped' };
+    const reordered = JSON.parse(JSON.stringify({ key: "reordered", ...entry("reordered", 2) }));
+    const entries = [
+      entry("plain", "v", "ns1"),
+      entry("ключ-ü", { deep: ["x"] }, "ns1"),
+      odd,
+      reordered,
+      entry("plain", "again", "ns2"),
+      entry("plain", "later twin", "ns1"),
+    ];
+    const buf = await file(entries);
+    const lines = readLines(buf);
+    const whole = parseSnapshot(buf);
+    if (!lines) throw new Error("a sound snapshot must be readable by lines");
+    expect(lines.generation).toBe(4);
+    expect(lines.sum).toBe(whole.sum);
+    expect(lines.count).toBe(entries.length);
+    expect(lines.namespaces).toEqual(whole.entries.map((e) => e.namespace));
+    expect(lines.keys).toEqual(whole.entries.map((e) => e.key));
+    expect(Array.from({ length: lines.count }, (_, i) => lines.entry(i))).toEqual(whole.entries);
+  });
+
+  it("declines a snapshot whose checksum does not hold, or that is cut, so that the whole parse classifies it", async () => {
+    const buf = await file([entry("a", "one"), entry("b", "two")]);
+    expect(readLines(flip(buf, buf.indexOf("two")))).toBeUndefined();
+    expect(readLines(buf.subarray(0, buf.length - 3))).toBeUndefined();
+    expect(readLines(Buffer.from('{"entries":[]}'))).toBeUndefined();
   });
 });
