@@ -4,6 +4,7 @@
  * shared bank server, say) is one more entry in SERVER_KINDS.
  */
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../src/config/config.js";
 import { JsonStore } from "../../src/store/json/json-store.js";
@@ -45,12 +46,24 @@ export interface ServerKind {
 const ALONE = { MEMORY_BANK_SHARED: "0" };
 const SHARED = { MEMORY_BANK_SHARED: "1" };
 
+/**
+ * A store as use leaves it: a first session has answered a ranked query (building the search
+ * index and saving it beside the store) and closed.
+ */
+async function used(ws: Workspace, name: string, n: number, env: Record<string, string>): Promise<string> {
+  const dir = await ws.ours(name, n);
+  const s = await startOurs(dir, 600_000, env);
+  await s.call("memory_query", { query: "warm up", limit: 1 });
+  await s.close();
+  return dir;
+}
+
 export const THIS_PROJECT: ServerKind = {
   id: "ours",
   label: "this project, in-process",
   describe:
-    "every session runs its own `memory-bank serve` that opens the store itself (MEMORY_BANK_SHARED=0, the mode before the bank server): it loads the whole store and builds its own search index before it answers a ranked query",
-  prepare: (ws, name, n) => ws.ours(name, n),
+    "every session runs its own `memory-bank serve` that opens the store itself (MEMORY_BANK_SHARED=0, the mode before the bank server): it loads the whole store and the search index saved beside it before it answers a ranked query (the preload's first session built and saved that index)",
+  prepare: (ws, name, n) => used(ws, name, n, ALONE),
   start: (dir, timeoutMs) => startOurs(dir, timeoutMs, ALONE),
   oneShotGet: { describe: "`memory-bank get KEY`", args: (key) => [OUR_CLI, "get", key], env: ALONE },
   writerChild: "writer",
@@ -123,14 +136,8 @@ export const BANK_WARM: ServerKind = {
   label: "this project, bank server",
   describe:
     "`memory-bank serve` with the shared bank server (the default): each session is a relay to the store's one bank server, here already running (started by the preload and kept between rounds, as an earlier session leaves it for its idle time)",
-  prepare: async (ws, name, n) => {
-    const dir = await ws.ours(name, n);
-    // Warm: a session starts the server, answers a ranked query (the index is built) and leaves.
-    const s = await startOurs(dir, 600_000, SHARED);
-    await s.call("memory_query", { query: "warm up", limit: 1 });
-    await s.close();
-    return dir;
-  },
+  // Warm: a session starts the server, answers a ranked query (the index is built) and leaves.
+  prepare: (ws, name, n) => used(ws, name, n, SHARED),
   oneShotGet: {
     describe: "`memory-bank get KEY` answered by the running bank server",
     args: (key) => [OUR_CLI, "get", key],
@@ -138,20 +145,41 @@ export const BANK_WARM: ServerKind = {
   },
 };
 
-/** No bank server running: the first session of a round starts it, and it loads the store. */
+const noServerGet = {
+  describe: "`memory-bank get KEY` with no bank server running (in-process, starts none)",
+  args: (key: string) => [OUR_CLI, "get", key],
+  env: SHARED,
+};
+
+/** No bank server running: the first session of a round starts it, and it loads the store and the saved index. */
 export const BANK_COLD: ServerKind = {
   ...bankBase,
   id: "bank-cold",
   label: "this project, bank server started cold",
   describe:
-    "as the bank server column, but stopped after every round: the first session of a round starts the bank server, which loads the store and builds the index while the sessions wait",
-  afterRound: stopBankServer,
-  oneShotGet: {
-    describe: "`memory-bank get KEY` with no bank server running (in-process, starts none)",
-    args: (key) => [OUR_CLI, "get", key],
-    env: SHARED,
+    "as the bank server column, but stopped after every round: the first session of a round starts the bank server, which loads the store and the search index saved beside it while the sessions wait (the preload's first session built and saved that index, as any use of the store does)",
+  prepare: async (ws, name, n) => {
+    const dir = await used(ws, name, n, SHARED);
+    await stopBankServer(dir);
+    return dir;
   },
+  afterRound: stopBankServer,
+  oneShotGet: noServerGet,
+};
+
+/** The very first start on a store: no bank server and no saved index (a store just imported, say). */
+export const BANK_FIRST: ServerKind = {
+  ...bankBase,
+  id: "bank-first",
+  label: "this project, bank server's first start",
+  describe:
+    "as the cold column, with the saved search index deleted before every round: the bank server loads the store and builds the index from every entry while the sessions wait, as on a store no process has indexed yet",
+  afterRound: async (dir) => {
+    await stopBankServer(dir);
+    rmSync(path.join(dir, "memory", "claude-flow-data.index"), { force: true });
+  },
+  oneShotGet: noServerGet,
 };
 
 /** Every kind, in column order; each one but the baseline gets a ratio column against it. */
-export const SERVER_KINDS: readonly ServerKind[] = [THIS_PROJECT, BANK_WARM, BANK_COLD, SQLITE_SERVER];
+export const SERVER_KINDS: readonly ServerKind[] = [THIS_PROJECT, BANK_WARM, BANK_COLD, BANK_FIRST, SQLITE_SERVER];

@@ -25,6 +25,7 @@ import type {
   CompactResult,
   StorageInspection,
   StorageUsage,
+  StoreCheckpoint,
   StoreMaintenance,
   StoreStatus,
   WriteOptions,
@@ -34,6 +35,7 @@ import { type StoreLayout, storeLayout } from "../store/layout.js";
 import { type MigrateReport, migrateStore } from "../store/migrate.js";
 import { DuplicateIndex } from "./duplicates.js";
 import { SemanticIndex } from "./embeddings/semantic.js";
+import { prefetchSegment } from "./index-segment.js";
 import { IndexSync } from "./index-sync.js";
 import type { BatchStoreInput, BatchStoreOutput } from "./operations/batch-store.js";
 import type { OperationContext } from "./operations/operation.js";
@@ -94,11 +96,24 @@ export class MemoryBank {
     this.log = options.log ?? ((m) => process.stderr.write(`memory-bank: ${m}\n`));
     this.store =
       options.backend ?? MemoryBank.backendFor({ ...loaded, memory: this.config }, this.log, options);
+    const store = this.store;
     this.index = new IndexSync({
       config: this.config,
       retention: this.retention,
-      entries: () => this.store.entries(),
+      entries: () => store.entries(),
       log: this.log,
+      ...(store.checkpoint && store.continues
+        ? {
+            segment: {
+              file: this.layout.indexSegment,
+              checkpoint: () => store.checkpoint?.(),
+              continues: (c: StoreCheckpoint) => store.continues?.(c) ?? false,
+              count: () => store.size,
+              generation: () => store.status().generation,
+              writable: options.readOnly !== true,
+            },
+          }
+        : {}),
     });
     this.queries = new Queries({
       read: () => this.read(),
@@ -147,8 +162,16 @@ export class MemoryBank {
         bank.tell({ kind: "reset" });
       },
     });
+    // The saved index is read while the store loads (one read on the thread pool).
+    const saved =
+      bank.config.indexing && bank.store.checkpoint
+        ? prefetchSegment(bank.layout.indexSegment).catch((error: unknown) => {
+            bank.log(`the saved search index could not be read (${errorMessage(error)}); building it`);
+            return undefined;
+          })
+        : undefined;
     await bank.store.open();
-    if (bank.config.indexing) bank.index.start();
+    if (bank.config.indexing) await bank.index.start(saved);
     if (bank.config.embeddings.enabled) {
       // Never blocks the start on the endpoint: entries are embedded in the background.
       bank.semantic = await SemanticIndex.open(
@@ -375,5 +398,8 @@ export class MemoryBank {
     this.index.stop();
     await this.semantic?.close();
     await this.store.close();
+    // A compaction at close made a new snapshot: the index saved for the old one would be rebuilt.
+    this.index.save();
+    await this.index.saved();
   }
 }

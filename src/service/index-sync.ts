@@ -6,12 +6,20 @@
  * reaches the index through the store's observer: at once, or (performance.parallelIndexUpdate)
  * recorded and applied in bulk before the next search. Changes applied while the index builds
  * wait and are applied when it is installed.
+ *
+ * Where the store can name its checkpoint (the JSON store), the complete index is also saved
+ * beside it (index-segment.ts) and the next open loads it instead of building: the changes the
+ * store replayed at open (its journal) are recorded from its first load on and applied to the
+ * loaded index, exactly as changes that arrive during a build are.
  */
 import type { MemoryConfig } from "../config/config.js";
+import { VERSION } from "../config/version.js";
 import type { Entry } from "../domain/entry.js";
+import { errorMessage } from "../domain/errors.js";
 import { expiryOf, type Retention } from "../domain/retention.js";
 import { type IndexBuild, type SearchDoc, SearchIndex } from "../search/api.js";
-import type { Change } from "../store/backend.js";
+import type { Change, StoreCheckpoint } from "../store/backend.js";
+import { loadSegment, rulesOf, type SegmentMeta, saveSegment } from "./index-segment.js";
 
 /** Below this many entries the index is built on the main thread even with parallelIndexing. */
 const PARALLEL_BUILD_MIN_ENTRIES = 50_000;
@@ -22,6 +30,18 @@ export interface IndexSyncOptions {
   /** Every stored entry, for builds. */
   entries: () => Iterable<Entry>;
   log: (message: string) => void;
+  /** Where the index is saved and what it is checked against; without it nothing is saved. */
+  segment?: {
+    file: string;
+    checkpoint: () => StoreCheckpoint | undefined;
+    continues: (checkpoint: StoreCheckpoint) => boolean;
+    /** Entries stored: a loaded index must hold as many documents. */
+    count: () => number;
+    /** The store's generation: a new one (a compaction) means the saved index is stale. */
+    generation: () => number;
+    /** False for a read-only bank: the saved index is used, never written. */
+    writable: boolean;
+  };
 }
 
 export class IndexSync {
@@ -30,11 +50,21 @@ export class IndexSync {
   private build: IndexBuild | undefined;
   /** Changes applied to the store but not yet to the index. */
   private readonly pending = new Map<string, Change>();
+  /** From the store's first load until start(): changes are kept for a saved index to catch up on. */
+  private tracking = false;
+  /** The store's generation when the index was last saved, tried or loaded: a new one means a compaction since. */
+  private savedGeneration: number | undefined;
+  private saving: Promise<void> | undefined;
+  private saveSoon: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: IndexSyncOptions) {}
 
   /** A change the store applied (Backend.observe). */
   applied(change: Change): void {
+    if (this.tracking) {
+      this.pending.set(`${change.entry.namespace}\u0000${change.entry.key}`, change);
+      return;
+    }
     if (!this.index && !this.build) return;
     // While the index builds (from a snapshot of the store), changes wait and are applied after.
     if (this.build || this.options.config.performance.parallelIndexUpdate) {
@@ -48,13 +78,56 @@ export class IndexSync {
   /** The store's whole state was replaced (recovery): rebuild what exists. */
   reset(): void {
     if (this.index || this.build) this.rebuildNow();
+    else if (this.options.segment) {
+      // The first load: what is replayed after it is what a saved index has to catch up on.
+      this.pending.clear();
+      this.tracking = true;
+    }
   }
 
   /**
-   * Starts the background build from a snapshot of the entries; changes applied meanwhile wait
-   * in `pending` and are applied when it is installed.
+   * Makes the index: from the saved one when `saved` (the segment file's bytes, see
+   * index-segment.ts's prefetchSegment) is a segment the store still continues, else by a
+   * background build from a snapshot of the entries; changes applied meanwhile wait in
+   * `pending` and are applied when it is installed.
    */
-  start(): void {
+  async start(saved?: Promise<Buffer | undefined>): Promise<void> {
+    const segment = this.options.segment;
+    if (segment && saved) {
+      let reason: string | undefined;
+      try {
+        const bytes = await saved;
+        if (bytes !== undefined) {
+          const loaded = loadSegment(
+            bytes,
+            { rules: rulesOf(this.options.retention), continues: segment.continues },
+            { cacheSize: this.options.config.cacheSize },
+          );
+          if ("index" in loaded) {
+            this.tracking = false;
+            this.index = loaded.index;
+            this.flush();
+            if (loaded.index.size === segment.count()) {
+              this.savedGeneration = segment.generation();
+              return;
+            }
+            this.index = undefined;
+            reason = `it holds ${loaded.index.size} documents where the store holds ${segment.count()}`;
+          } else reason = loaded.reason;
+        }
+      } catch (error) {
+        reason = `it could not be read (${errorMessage(error)})`;
+      }
+      if (reason)
+        this.options.log(`the saved search index ${segment.file} was not used: ${reason}; building it`);
+    }
+    this.tracking = false;
+    this.pending.clear();
+    this.startBuild();
+  }
+
+  /** Starts the background build; saves the index once it is installed. */
+  private startBuild(): void {
     const entries = [...this.options.entries()];
     // Worker threads cost more to start than a small index costs to build on this thread.
     const parallel =
@@ -66,7 +139,10 @@ export class IndexSync {
     this.build = build;
     build.ready.then(
       (index) => {
-        if (this.build === build) this.install(index);
+        if (this.build !== build) return;
+        this.install(index);
+        // After the callers waiting for this index have had their answers.
+        this.saveLater();
       },
       (error: Error) => {
         if (this.build !== build) return; // cancelled by a rebuild or stop()
@@ -125,6 +201,47 @@ export class IndexSync {
   stop(): void {
     this.build?.cancel();
     this.build = undefined;
+    this.tracking = false;
+    if (this.saveSoon) clearImmediate(this.saveSoon);
+    this.saveSoon = undefined;
+  }
+
+  /**
+   * Saves the complete index for the store's checkpoint, unless it was saved (or loaded)
+   * since the store's last compaction: the journal written after a checkpoint is replayed onto
+   * the saved index at the next open, so only a new snapshot makes a saved index stale. The
+   * index is encoded in this tick, right after the pending changes are applied, so it is
+   * exactly the state at the checkpoint.
+   */
+  save(): void {
+    const segment = this.options.segment;
+    if (!segment?.writable || !this.index || this.build || this.saving) return;
+    const generation = segment.generation();
+    if (this.savedGeneration === generation) return;
+    this.savedGeneration = generation;
+    this.flush();
+    const checkpoint = segment.checkpoint();
+    if (checkpoint === undefined) return;
+    const meta: SegmentMeta = {
+      version: VERSION,
+      rules: rulesOf(this.options.retention),
+      checkpoint,
+      docs: this.index.size,
+    };
+    const saving = saveSegment(segment.file, this.index, meta).then(
+      () => {},
+      (error: unknown) =>
+        this.options.log(`saving the search index to ${segment.file} failed: ${errorMessage(error)}`),
+    );
+    this.saving = saving;
+    saving.then(() => {
+      if (this.saving === saving) this.saving = undefined;
+    });
+  }
+
+  /** Resolves once a save in progress has finished (close waits for it: no half-written temp file). */
+  async saved(): Promise<void> {
+    await this.saving;
   }
 
   private install(index: SearchIndex): void {
@@ -141,10 +258,28 @@ export class IndexSync {
 
   /** Brings the index up to date with every applied change; called before each search. */
   private flush(): void {
+    this.saveAfterCompaction();
     // While the index builds, changes stay pending: install applies them.
     if (this.pending.size === 0 || !this.index) return;
     for (const change of this.pending.values()) this.apply(change);
     this.pending.clear();
+  }
+
+  /** A compaction (ours or another process's) made a new snapshot: save the index for it soon. */
+  private saveAfterCompaction(): void {
+    const segment = this.options.segment;
+    if (!segment || this.savedGeneration === undefined || this.saveSoon || this.saving) return;
+    if (segment.generation() === this.savedGeneration) return;
+    this.saveLater();
+  }
+
+  private saveLater(): void {
+    if (this.saveSoon) return;
+    this.saveSoon = setImmediate(() => {
+      this.saveSoon = undefined;
+      this.save();
+    });
+    this.saveSoon.unref();
   }
 
   private toDoc(e: Entry): SearchDoc {
