@@ -62,6 +62,9 @@ export interface MemoryBankOptions {
 /** What a change listener hears: one applied change, or `reset` when the whole state was replaced (recovery). */
 export type BankChange = Change | { kind: "reset" };
 
+/** At close, the saved index is saved again when the journal has grown by more than this since. */
+const SAVE_AT_CLOSE_AFTER_BYTES = 1 << 20;
+
 export class MemoryBank {
   readonly config: MemoryConfig;
   readonly projectDir: string;
@@ -110,6 +113,7 @@ export class MemoryBank {
               continues: (c: StoreCheckpoint) => store.continues?.(c) ?? false,
               count: () => store.size,
               generation: () => store.status().generation,
+              logBytes: () => store.status().journalBytes,
               writable: options.readOnly !== true,
             },
           }
@@ -399,7 +403,8 @@ export class MemoryBank {
     await this.semantic?.close();
     await this.store.close();
     // A compaction at close made a new snapshot: the index saved for the old one would be rebuilt.
-    this.index.save();
+    // A journal grown by more than a megabyte since the save would be caught up on at every open.
+    this.index.save({ caughtUp: SAVE_AT_CLOSE_AFTER_BYTES });
     await this.index.saved();
   }
 }

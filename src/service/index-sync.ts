@@ -39,6 +39,8 @@ export interface IndexSyncOptions {
     count: () => number;
     /** The store's generation: a new one (a compaction) means the saved index is stale. */
     generation: () => number;
+    /** Bytes of the journal applied (the store's journalBytes). */
+    logBytes: () => number;
     /** False for a read-only bank: the saved index is used, never written. */
     writable: boolean;
   };
@@ -54,6 +56,8 @@ export class IndexSync {
   private tracking = false;
   /** The store's generation when the index was last saved, tried or loaded: a new one means a compaction since. */
   private savedGeneration: number | undefined;
+  /** The journal bytes the saved index holds (its checkpoint's), for `save({ caughtUp })`. */
+  private savedLogBytes = 0;
   private saving: Promise<void> | undefined;
   private saveSoon: NodeJS.Immediate | undefined;
 
@@ -106,6 +110,12 @@ export class IndexSync {
           if ("index" in loaded) {
             this.tracking = false;
             this.index = loaded.index;
+            // What the journal replayed up to the checkpoint is in the saved index already.
+            const held = loaded.meta.checkpoint.logBytes;
+            for (const [id, change] of this.pending) {
+              if (change.at !== undefined && change.at <= held) this.pending.delete(id);
+            }
+            this.savedLogBytes = held;
             this.flush();
             if (loaded.index.size === segment.count()) {
               this.savedGeneration = segment.generation();
@@ -209,19 +219,24 @@ export class IndexSync {
   /**
    * Saves the complete index for the store's checkpoint, unless it was saved (or loaded)
    * since the store's last compaction: the journal written after a checkpoint is replayed onto
-   * the saved index at the next open, so only a new snapshot makes a saved index stale. The
+   * the saved index at the next open, so only a new snapshot makes a saved index stale.
+   * `caughtUp`: save anyway when the journal has grown by more than this many bytes since (a
+   * process that exits saves the next one that catch-up, which costs more than the save). The
    * index is encoded in this tick, right after the pending changes are applied, so it is
    * exactly the state at the checkpoint.
    */
-  save(): void {
+  save(options: { caughtUp?: number } = {}): void {
     const segment = this.options.segment;
     if (!segment?.writable || !this.index || this.build || this.saving) return;
     const generation = segment.generation();
-    if (this.savedGeneration === generation) return;
+    const behind = segment.logBytes() - this.savedLogBytes;
+    if (this.savedGeneration === generation && !(options.caughtUp !== undefined && behind > options.caughtUp))
+      return;
     this.savedGeneration = generation;
     this.flush();
     const checkpoint = segment.checkpoint();
     if (checkpoint === undefined) return;
+    this.savedLogBytes = checkpoint.logBytes;
     const meta: SegmentMeta = {
       version: VERSION,
       rules: rulesOf(this.options.retention),

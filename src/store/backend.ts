@@ -23,7 +23,14 @@
 import type { Entry } from "../domain/entry.js";
 
 /** A change applied to the in-memory state, from this process or replayed from another one. */
-export type Change = { kind: "put"; entry: Entry; previous?: Entry } | { kind: "del"; entry: Entry };
+/**
+ * One applied change. `at`, when the backend knows it: where the change's record ends in the log
+ * of the state's base (the JSON store: the journal's byte offset just past its line), comparable
+ * with StoreCheckpoint.logBytes, so that what was derived at a checkpoint skips what it holds.
+ */
+export type Change =
+  | { kind: "put"; entry: Entry; previous?: Entry; at?: number }
+  | { kind: "del"; entry: Entry; at?: number };
 
 export interface StoreObserver {
   /** Called once per applied change, in journal order. */

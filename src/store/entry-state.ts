@@ -85,7 +85,8 @@ export class EntryState {
     this._revision++;
   }
 
-  put(entry: Entry): void {
+  /** `at`: where the change's record ends in the backend's log, when it comes from there (Change.at). */
+  put(entry: Entry, at?: number): void {
     let byKey = this.byNamespace.get(entry.namespace);
     if (!byKey) {
       byKey = new Map();
@@ -97,10 +98,12 @@ export class EntryState {
     if (typeof slot === "number") this.released();
     if (!previous) this.count++;
     this._revision++;
-    this.emit(previous ? { kind: "put", entry, previous } : { kind: "put", entry });
+    const change: Change = previous ? { kind: "put", entry, previous } : { kind: "put", entry };
+    if (at !== undefined) change.at = at;
+    this.emit(change);
   }
 
-  del(namespace: string, key: string): void {
+  del(namespace: string, key: string, at?: number): void {
     const byKey = this.byNamespace.get(namespace);
     const slot = byKey?.get(key);
     if (!byKey || slot === undefined) return;
@@ -109,7 +112,7 @@ export class EntryState {
     if (typeof slot === "number") this.released();
     this.count--;
     this._revision++;
-    this.emit({ kind: "del", entry });
+    this.emit(at !== undefined ? { kind: "del", entry, at } : { kind: "del", entry });
   }
 
   /**

@@ -117,6 +117,40 @@ describe("the saved search index", () => {
     expect(got).toEqual(await built(dir));
   });
 
+  it("skips what the journal replays up to its checkpoint, and is saved again at close once the journal has grown past a megabyte", async () => {
+    const dir = await used();
+    const metaOf = () =>
+      decodeSegment(readFileSync(segmentOf(dir))).meta as { checkpoint: { logBytes: number } };
+    expect(metaOf().checkpoint.logBytes).toBe(0);
+    const small = await open(dir);
+    for (const key of ["x1", "x2", "x3"]) await small.storeEntry({ key, value: "brand new words" });
+    small.maintenance?.keepAsIsAtClose();
+    await close(small);
+    expect(metaOf().checkpoint.logBytes).toBe(0); // a few records: not worth a save
+
+    const catching = await open(dir);
+    // The three records are after the checkpoint: applied to the loaded index, one change each.
+    expect(catching.searchIndex?.generation).toBe(3);
+    const filler = "lorem ipsum dolor sit amet ".repeat(20);
+    await catching.batchStore({
+      entries: Array.from({ length: 2500 }, (_, i) => ({ key: `bulk-${i}`, value: `${filler} ${i}` })),
+    });
+    catching.maintenance?.keepAsIsAtClose();
+    const journalBytes = catching.status().journalBytes;
+    expect(journalBytes).toBeGreaterThan(1 << 20);
+    await close(catching);
+    expect(metaOf().checkpoint.logBytes).toBe(journalBytes);
+
+    const next = await open(dir);
+    // Everything the journal replays is in the saved index: nothing to apply.
+    expect(next.searchIndex?.generation).toBe(0);
+    expect(next.searchIndex?.size).toBe(N + 3 + 2500);
+    const got = await answers(next);
+    next.maintenance?.keepAsIsAtClose();
+    await close(next);
+    expect(got).toEqual(await built(dir));
+  });
+
   it("a damaged one is said on the log and not used; the index is built and saved sound again", async () => {
     const dir = await used();
     const bytes = readFileSync(segmentOf(dir));

@@ -25,6 +25,8 @@ export interface JournalRecord {
   change: Op;
   /** The line's checksum: with gen and seq, what tells a copy of a line from another line. */
   ck: string;
+  /** Set by scanJournal: the file offset just past the line. */
+  end?: number;
 }
 
 const CK_SUFFIX_LEN = ',"ck":"00000000"}'.length;
@@ -115,8 +117,10 @@ export function scanJournal(buf: Buffer, baseOffset: number): ScanResult {
     if (nl < 0) break;
     if (nl > start) {
       const r = decodeLine(buf.toString("utf8", start, nl));
-      if (r.ok) records.push(r.record);
-      else problems.push({ offset: baseOffset + start, length: nl - start, reason: r.reason });
+      if (r.ok) {
+        r.record.end = baseOffset + nl + 1;
+        records.push(r.record);
+      } else problems.push({ offset: baseOffset + start, length: nl - start, reason: r.reason });
     }
     start = nl + 1;
   }

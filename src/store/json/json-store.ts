@@ -336,19 +336,20 @@ export class JsonStore implements Backend {
 
   private applyRecord(record: JournalRecord): void {
     this.seq = record.seq;
-    this.applyOp(record.change);
+    this.applyOp(record.change, record.end);
   }
 
-  private applyOp(op: Op): void {
+  /** `at`: where the op's record ends in the live journal (Change.at), when it is from there. */
+  private applyOp(op: Op, at?: number): void {
     switch (op.op) {
       case "put":
-        this.state.put(op.entry);
+        this.state.put(op.entry, at);
         break;
       case "del":
-        this.state.del(op.namespace, op.key);
+        this.state.del(op.namespace, op.key, at);
         break;
       case "batch":
-        for (const o of op.ops) this.applyOp(o);
+        for (const o of op.ops) this.applyOp(o, at);
         break;
     }
   }
@@ -702,7 +703,7 @@ export class JsonStore implements Backend {
       this.seq = seq;
       this.journalOffset = before + buf.length;
       this.journalRecords += lines.length;
-      for (const op of ops) this.applyOp(op);
+      for (const op of ops) this.applyOp(op, this.journalOffset);
     }
     group.forEach((t, i) => {
       const o = outcomes[i];
