@@ -182,4 +182,10 @@ export const BANK_FIRST: ServerKind = {
 };
 
 /** Every kind, in column order; each one but the baseline gets a ratio column against it. */
-export const SERVER_KINDS: readonly ServerKind[] = [THIS_PROJECT, BANK_WARM, BANK_COLD, BANK_FIRST, SQLITE_SERVER];
+export const SERVER_KINDS: readonly ServerKind[] = [
+  THIS_PROJECT,
+  BANK_WARM,
+  BANK_COLD,
+  BANK_FIRST,
+  SQLITE_SERVER,
+];

@@ -82,7 +82,7 @@ export class IndexSync {
   /** The store's whole state was replaced (recovery): rebuild what exists. */
   reset(): void {
     if (this.index || this.build) this.rebuildNow();
-    else if (this.options.segment) {
+    else if (this.options.segment && this.options.config.indexing) {
       // The first load: what is replayed after it is what a saved index has to catch up on.
       this.pending.clear();
       this.tracking = true;
