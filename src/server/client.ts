@@ -1,13 +1,15 @@
 /**
  * The client side of a bank server: connect to the store's socket and say hello; for `serve`,
  * start the server when none answers (detached, so it outlives the session that started it) and
- * wait until one accepts. Many sessions starting at once each may start one: exactly one binds
- * (bank-server.ts), the others exit, and every session connects to the one that won. A server of
+ * wait until one accepts. Of many sessions starting at once, the one that creates the
+ * `.server.starting` file starts a server and the others wait for it; should two start one anyway
+ * (a claim gone stale), exactly one binds (bank-server.ts), the others exit, and every session
+ * connects to the one that won. A server of
  * another version or other settings answers that it is finishing; a matching one is started.
  * It loads no schema library (the lean CLI and the `serve` relay use it): answers are checked by hand.
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../config/config.js";
@@ -15,6 +17,7 @@ import { VERSION } from "../config/version.js";
 import { ERROR_CODES, type ErrorCode, errorMessage, MemoryError } from "../domain/errors.js";
 import { ensurePrivateDir } from "../store/files.js";
 import { storeLayout } from "../store/layout.js";
+import { isProcessAlive } from "../store/process-alive.js";
 import { endpointOf, targetOf } from "./endpoint.js";
 import type { Target } from "./locate.js";
 import {
@@ -58,40 +61,94 @@ export async function attach(of: LoadedConfig | Target, options: AttachOptions):
   } catch (error) {
     return { ok: false, reason: errorMessage(error) };
   }
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  let started: { exited?: number | null } | undefined;
-  let lastReason = "no bank server is running";
-  for (;;) {
-    const socket = await dial(socketPath);
-    if (socket) {
-      const hello = await sayHello(socket, target, options);
-      if (hello.ok) return { ok: true, socket, server: hello.result, started: !!started, socketPath };
-      socket.destroy();
-      lastReason = hello.reason;
-      // A server that could not open the store: serving in-process meets the same problem and says it.
-      if (!hello.reason.startsWith("finishing")) return { ok: false, reason: hello.reason };
-    }
-    if (!options.start) return { ok: false, reason: lastReason };
-    if (!started) {
-      try {
-        started = await startServer(target);
-      } catch (error) {
-        return { ok: false, reason: `could not start a bank server: ${errorMessage(error)}` };
-      }
-    } else if (started.exited !== undefined && !(await answersNow(socketPath))) {
-      // The one we started is gone and nobody took its place: it could not start (its log says why).
-      return {
-        ok: false,
-        reason: `the bank server started for it exited (code ${started.exited}; see ${storeLayout(target.dataPath).serverLog})`,
-      };
-    }
-    if (Date.now() > deadline)
-      return {
-        ok: false,
-        reason: `no bank server accepted within ${options.timeoutMs ?? 15_000} ms (${lastReason})`,
-      };
-    await new Promise((r) => setTimeout(r, 25));
+  const starting = storeLayout(target.dataPath).serverStarting;
+  let claimed = false;
+  try {
+    return await attachLoop();
+  } finally {
+    if (claimed) rmSync(starting, { force: true });
   }
+
+  async function attachLoop(): Promise<Attached> {
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+    let started: { exited?: number | null } | undefined;
+    let lastReason = "no bank server is running";
+    for (;;) {
+      const socket = await dial(socketPath);
+      if (socket) {
+        const hello = await sayHello(socket, target, options);
+        if (hello.ok) return { ok: true, socket, server: hello.result, started: !!started, socketPath };
+        socket.destroy();
+        lastReason = hello.reason;
+        // A server that could not open the store: serving in-process meets the same problem and says it.
+        if (!hello.reason.startsWith("finishing")) return { ok: false, reason: hello.reason };
+      }
+      if (!options.start) return { ok: false, reason: lastReason };
+      if (!started) {
+        // Another session is starting one right now: wait for it rather than start a second. (The
+        // store's directory first: in a new project every session needs it for the claim.)
+        if (!claimed) await ensurePrivateDir(target.dataPath);
+        if (claimed || claimStart(starting)) {
+          claimed = true;
+          try {
+            started = await startServer(target);
+          } catch (error) {
+            return { ok: false, reason: `could not start a bank server: ${errorMessage(error)}` };
+          }
+        }
+      } else if (started.exited !== undefined && !(await answersNow(socketPath))) {
+        // The one we started is gone and nobody took its place: it could not start (its log says why).
+        return {
+          ok: false,
+          reason: `the bank server started for it exited (code ${started.exited}; see ${storeLayout(target.dataPath).serverLog})`,
+        };
+      }
+      if (Date.now() > deadline)
+        return {
+          ok: false,
+          reason: `no bank server accepted within ${options.timeoutMs ?? 15_000} ms (${lastReason})`,
+        };
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+/** A claim to start a bank server older than this is not waited for (its maker stalled or died). */
+const STARTING_FRESH_MS = 10_000;
+
+/**
+ * Claims starting the store's bank server: true when this process should start one, false while
+ * another live process holds a claim made in the last STARTING_FRESH_MS (this one then waits for
+ * that server). A claim that cannot be made or read never blocks a start: the server's own claim
+ * (bank-server.ts) still lets exactly one serve.
+ */
+function claimStart(file: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx", 0o600);
+      try {
+        writeSync(fd, String(process.pid));
+      } finally {
+        closeSync(fd);
+      }
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") return true;
+    }
+    let pid: number;
+    let age: number;
+    try {
+      pid = Number(readFileSync(file, "utf8"));
+      age = Date.now() - statSync(file).mtimeMs;
+    } catch {
+      continue; // removed meanwhile: claim again
+    }
+    // A claim just made may not hold its pid yet.
+    const live = Number.isSafeInteger(pid) && pid > 0 ? isProcessAlive(pid) : age < 1000;
+    if (live && age < STARTING_FRESH_MS) return false;
+    rmSync(file, { force: true });
+  }
+  return true;
 }
 
 /** A connection to the socket, or undefined when nothing listens there. */

@@ -16,6 +16,7 @@
  *   claude-flow-data.index            the search index, saved   (service/index-segment.ts)
  *   claude-flow-data.sock             the bank server's socket  (memory.server; see server/endpoint.ts)
  *   claude-flow-data.server.lock      held while a bank server claims the socket
+ *   claude-flow-data.server.starting  names the process starting a bank server (others wait for it)
  *   claude-flow-data.server.log       the bank server's log (it has no terminal)
  *   backups/claude-flow-data.<g>.json|.journal   compaction's backups; torn tails; NAME/ folders of concurrent-export
  *   corrupt/                          damaged bytes set aside, never deleted
@@ -51,6 +52,8 @@ export interface StoreLayout {
   readonly socket: string;
   /** What a bank server locks (`<this>.lock`) while it checks for a stale socket and binds. */
   readonly serverClaim: string;
+  /** Created (O_EXCL) by the session that starts a bank server, so that sessions starting with it wait instead of each starting one. */
+  readonly serverStarting: string;
   readonly serverLog: string;
   readonly backups: string;
   readonly corrupt: string;
@@ -101,6 +104,7 @@ export function storeLayout(dataPath: string): StoreLayout {
     indexSegment: path.join(dir, `${base}.index`),
     socket: path.join(dir, `${base}.sock`),
     serverClaim: path.join(dir, `${base}.server`),
+    serverStarting: path.join(dir, `${base}.server.starting`),
     serverLog: path.join(dir, `${base}.server.log`),
     backups,
     corrupt,

@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { createConnection } from "node:net";
@@ -58,6 +59,9 @@ describe("sessions share one bank server", () => {
     const servers = new Set(sessions.map(serverPid));
     expect(servers.size).toBe(1);
     expect(serverLog(dir).match(/listening on/g)).toHaveLength(1);
+    // One session claimed the start and the others waited for its server: no second one was started.
+    expect(serverLog(dir)).not.toMatch(/this one exits/);
+    expect(existsSync(path.join(dir, "memory", "claude-flow-data.server.starting"))).toBe(false);
     await Promise.all(
       sessions.map((s, i) => ok(s.client, "memory_store", { key: `s${i}`, value: `from ${i}` })),
     );
@@ -68,6 +72,24 @@ describe("sessions share one bank server", () => {
     expect(st).toMatchObject({ running: true, version: VERSION, clients: { mcp: 6 } });
     expect(st.pid).toBe([...servers][0]);
     expect(st.rssBytes).toBeGreaterThan(0);
+  });
+
+  it("a claim to start left by a dead session, or made long ago, does not hold a start back", async () => {
+    for (const [pid, agoMs] of [
+      [2 ** 22 + 12_345, 0], // no such process
+      [process.pid, 60_000], // alive, but its claim is a minute old
+    ] as const) {
+      const dir = project();
+      mkdirSync(path.join(dir, "memory"), { recursive: true, mode: 0o700 });
+      const claim = path.join(dir, "memory", "claude-flow-data.server.starting");
+      writeFileSync(claim, String(pid), { mode: 0o600 });
+      const then = new Date(Date.now() - agoMs);
+      utimesSync(claim, then, then);
+      // Waiting on the claim would end in the in-process fallback: started() wants a bank server.
+      const s = await started(dir);
+      expect(await ok(s.client, "memory_store", { key: "k", value: "v" })).toMatchObject({ created: true });
+      expect(existsSync(claim)).toBe(false);
+    }
   });
 
   it("lists each session in memory_stats under the server's pid, with its client", async () => {
