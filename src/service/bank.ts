@@ -55,7 +55,10 @@ export interface MemoryBankOptions {
   rebuildWithoutBackup?: boolean;
   /** Settings imposed over the config file's for this run (the CLI's --batchtools, --parallel). */
   overrides?: ConfigOverrides;
-  /** Only reads follow: a store that does not exist yet is read as empty, and nothing is created. */
+  /**
+   * Only reads follow: a store that does not exist yet is read as empty, nothing is created, and
+   * close() leaves the files as they are (no compaction, no saved index).
+   */
   readOnly?: boolean;
 }
 
@@ -175,6 +178,9 @@ export class MemoryBank {
           })
         : undefined;
     await bank.store.open();
+    // A run that only reads writes nothing at its close either: the journal is folded by the
+    // next process that writes (or by the running bank server, past its threshold).
+    if (options.readOnly) bank.store.maintenance?.keepAsIsAtClose();
     if (bank.config.indexing) await bank.index.start(saved);
     if (bank.config.embeddings.enabled) {
       // Never blocks the start on the endpoint: entries are embedded in the background.

@@ -4,9 +4,11 @@
  * usage) and --json errors are JSON; `list`, the query filters and whole values; one meaning of
  * --namespace; values from stdin; the seed's --parallel on every verb; messages in flag terms.
  */
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { loadConfig } from "../../src/config/config.js";
+import { MemoryBank } from "../../src/service/bank.js";
 import { connect, ok, tempProjects } from "../helpers.js";
 import { cli, cliJson } from "./run.js";
 
@@ -30,6 +32,31 @@ describe("the project, from anywhere inside it", () => {
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(args[0] === "get" ? 1 : 0);
     }
     expect(tree(dir)).toEqual(before);
+  });
+
+  it("a read-only verb leaves an existing store's files as they are: it does not compact at its close", async () => {
+    const dir = project();
+    const bank = await MemoryBank.open(loadConfig({ cwd: dir, env: {} }), { log: () => {} });
+    await bank.storeEntry({ key: "a", value: "one" });
+    await bank.compact("test");
+    await bank.storeEntry({ key: "b", value: "two" });
+    bank.maintenance?.keepAsIsAtClose();
+    await bank.close();
+    const journal = path.join(dir, "memory", "claude-flow-data.journal");
+    const files = () =>
+      ["claude-flow-data.json", "claude-flow-data.journal"].map((f) =>
+        readFileSync(path.join(dir, "memory", f)).toString("base64"),
+      );
+    const before = files();
+    expect(readFileSync(journal).length).toBeGreaterThan(0);
+    for (const args of [["get", "b"], ["query", "two"], ["list"], ["stats"]]) {
+      const r = await cli(dir, args);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    }
+    expect(files()).toEqual(before);
+    // A verb that writes still folds the journal into the snapshot at its close.
+    expect((await cli(dir, ["store", "c", "three"])).code).toBe(0);
+    expect(readFileSync(journal).length).toBe(0);
   });
 
   it("store and query from a subdirectory use the store at the project's root, and --verbose says so", async () => {
