@@ -146,18 +146,36 @@ const HEADER_V1 = /^\{"format":1,"generation":(\d+),"count":(\d+),"entries":\[$/
 export function parseSnapshot(buf: Buffer, file = "snapshot"): Snapshot {
   const firstNl = buf.indexOf(10);
   const header = firstNl < 0 ? "" : buf.toString("utf8", 0, firstNl);
-  const v2 = HEADER_V2.exec(header);
+  const v2 = headerV2(header);
   if (v2) {
-    const prefix = header.slice(0, header.lastIndexOf(',"ck":'));
-    if (hex(crc32(prefix)) !== v2[5]) {
-      throw new MemoryError("CORRUPT_DATA", `${file} has a damaged header (checksum mismatch)`);
-    }
-    const folded = v2[3] !== undefined ? { gen: Number(v2[3]), bytes: Number(v2[4]) } : undefined;
-    return parseLines(buf, firstNl, Number(v2[1]), Number(v2[2]), true, file, folded);
+    if (!v2.sound) throw new MemoryError("CORRUPT_DATA", `${file} has a damaged header (checksum mismatch)`);
+    return parseLines(buf, firstNl, v2.generation, v2.count, true, file, v2.folded);
   }
   const v1 = HEADER_V1.exec(header);
   if (v1) return parseLines(buf, firstNl, Number(v1[1]), Number(v1[2]), false, file);
   return parsePlain(buf, file);
+}
+
+/** A format-2 header line's fields, and whether its checksum holds; undefined for any other line. */
+function headerV2(
+  header: string,
+): { generation: number; count: number; folded?: Folded; sound: boolean } | undefined {
+  const v2 = HEADER_V2.exec(header);
+  if (!v2) return undefined;
+  const sound = hex(crc32(header.slice(0, header.lastIndexOf(',"ck":')))) === v2[5];
+  const folded = v2[3] !== undefined ? { gen: Number(v2[3]), bytes: Number(v2[4]) } : undefined;
+  return { generation: Number(v2[1]), count: Number(v2[2]), ...(folded ? { folded } : {}), sound };
+}
+
+/**
+ * `...\n],"sum":"xxxxxxxx"}\n`: where a format-2 trailer starts (the comma before `"sum"`) when
+ * the file ends with one, and its sum when that is the checksum of every byte before it.
+ */
+function trailerOf(buf: Buffer, firstNl: number): { at: number; sum?: number } | undefined {
+  const at = buf.length - TRAILER_LEN;
+  if (!(at > firstNl && buf[at] === 44 && buf[buf.length - 1] === 10)) return undefined;
+  const stored = readHex(buf, at + SUM_PREFIX_LEN);
+  return stored >= 0 && stored === crc32(buf.subarray(0, at)) ? { at, sum: stored } : { at };
 }
 
 function parseLines(
@@ -172,17 +190,14 @@ function parseLines(
   let verifyLines = checksums;
   let bodyEndAt = -1;
   let sum: number | undefined;
-  if (checksums) {
-    // `...\n],"sum":"xxxxxxxx"}\n`: when the checksum over everything before `,"sum"` holds, every
-    // line is sound and the per-line checks are skipped.
-    const tail = buf.length - TRAILER_LEN;
-    if (tail > firstNl && buf[tail] === 44 && buf[buf.length - 1] === 10) {
-      const stored = readHex(buf, tail + SUM_PREFIX_LEN);
-      if (stored >= 0 && stored === crc32(buf.subarray(0, tail))) {
-        verifyLines = false;
-        sum = stored;
-      }
-      bodyEndAt = tail;
+  // When the checksum over everything before `,"sum"` holds, every line is sound and the
+  // per-line checks are skipped.
+  const trailer = checksums ? trailerOf(buf, firstNl) : undefined;
+  if (trailer) {
+    bodyEndAt = trailer.at;
+    if (trailer.sum !== undefined) {
+      verifyLines = false;
+      sum = trailer.sum;
     }
   }
   const entries: Entry[] = new Array(count);
@@ -368,15 +383,13 @@ const NAMESPACE_OPEN = Buffer.from(',"namespace":"');
 export function readLines(buf: Buffer, file = "snapshot"): SnapshotLines | undefined {
   const firstNl = buf.indexOf(10);
   if (firstNl < 0) return undefined;
-  const v2 = HEADER_V2.exec(buf.toString("utf8", 0, firstNl));
-  if (!v2) return undefined;
-  const header = buf.toString("utf8", 0, firstNl);
-  if (hex(crc32(header.slice(0, header.lastIndexOf(',"ck":')))) !== v2[5]) return undefined;
-  const tail = buf.length - TRAILER_LEN;
-  if (!(tail > firstNl && buf[tail] === 44 && buf[buf.length - 1] === 10)) return undefined;
-  const sum = readHex(buf, tail + SUM_PREFIX_LEN);
-  if (sum < 0 || sum !== crc32(buf.subarray(0, tail))) return undefined;
-  const count = Number(v2[2]);
+  const v2 = headerV2(buf.toString("utf8", 0, firstNl));
+  if (!v2?.sound) return undefined;
+  const trailer = trailerOf(buf, firstNl);
+  if (trailer?.sum === undefined) return undefined;
+  const sum = trailer.sum;
+  const tail = trailer.at;
+  const count = v2.count;
   const starts = new Float64Array(count);
   const bodyEnds = new Float64Array(count);
   const namespaces: string[] = new Array(count);
@@ -439,8 +452,8 @@ export function readLines(buf: Buffer, file = "snapshot"): SnapshotLines | undef
     start = nl + 1;
   }
   return {
-    generation: Number(v2[1]),
-    ...(v2[3] !== undefined ? { folded: { gen: Number(v2[3]), bytes: Number(v2[4]) } } : {}),
+    generation: v2.generation,
+    ...(v2.folded ? { folded: v2.folded } : {}),
     sum,
     count,
     namespaces,
