@@ -63,6 +63,8 @@ export async function attach(of: LoadedConfig | Target, options: AttachOptions):
   }
   const starting = storeLayout(target.dataPath).serverStarting;
   let claimed = false;
+  // The store's directory, once: in a new project every session needs it for the claim.
+  if (options.start) await ensurePrivateDir(target.dataPath);
   try {
     return await attachLoop();
   } finally {
@@ -85,10 +87,8 @@ export async function attach(of: LoadedConfig | Target, options: AttachOptions):
       }
       if (!options.start) return { ok: false, reason: lastReason };
       if (!started) {
-        // Another session is starting one right now: wait for it rather than start a second. (The
-        // store's directory first: in a new project every session needs it for the claim.)
-        if (!claimed) await ensurePrivateDir(target.dataPath);
-        if (claimed || claimStart(starting)) {
+        // Another session is starting one right now: wait for it rather than start a second.
+        if (claimStart(starting)) {
           claimed = true;
           try {
             started = await startServer(target);
@@ -249,7 +249,6 @@ function helloResult(r: unknown): HelloResult {
 /** Starts a bank server for the store, detached, its stderr going to the server's log. */
 async function startServer(target: Target): Promise<{ exited?: number | null }> {
   const state: { exited?: number | null } = {};
-  await ensurePrivateDir(target.dataPath);
   const log = storeLayout(target.dataPath).serverLog;
   let fresh = false;
   try {
