@@ -65,13 +65,10 @@ export class IndexSync {
 
   /** A change the store applied (Backend.observe). */
   applied(change: Change): void {
-    if (this.tracking) {
-      this.pending.set(`${change.entry.namespace}\u0000${change.entry.key}`, change);
-      return;
-    }
-    if (!this.index && !this.build) return;
-    // While the index builds (from a snapshot of the store), changes wait and are applied after.
-    if (this.build || this.options.config.performance.parallelIndexUpdate) {
+    if (!this.index && !this.build && !this.tracking) return;
+    // While the index builds (from a snapshot of the store) or is not made yet (tracking), changes
+    // wait and are applied after.
+    if (this.build || this.tracking || this.options.config.performance.parallelIndexUpdate) {
       // Deferred: the write path only records the change; the next search applies them all.
       this.pending.set(`${change.entry.namespace}\u0000${change.entry.key}`, change);
       return;

@@ -52,6 +52,14 @@ export class EntryState {
     return entry;
   }
 
+  /** The entry of a slot about to be replaced or removed (parsed if unread: observers are told it). */
+  private taken(slot: Slot | undefined): Entry | undefined {
+    if (typeof slot !== "number") return slot;
+    const entry = (this.lines as Lines).entry(slot);
+    this.released();
+    return entry;
+  }
+
   /** One slot fewer refers to the lines: the last one lets the file's bytes go. */
   private released(): void {
     if (--this.unread === 0) this.lines = undefined;
@@ -92,10 +100,8 @@ export class EntryState {
       byKey = new Map();
       this.byNamespace.set(entry.namespace, byKey);
     }
-    const slot = byKey.get(entry.key);
-    const previous = typeof slot === "number" ? (this.lines as Lines).entry(slot) : slot;
+    const previous = this.taken(byKey.get(entry.key));
     byKey.set(entry.key, entry);
-    if (typeof slot === "number") this.released();
     if (!previous) this.count++;
     this._revision++;
     const change: Change = previous ? { kind: "put", entry, previous } : { kind: "put", entry };
@@ -105,11 +111,9 @@ export class EntryState {
 
   del(namespace: string, key: string, at?: number): void {
     const byKey = this.byNamespace.get(namespace);
-    const slot = byKey?.get(key);
-    if (!byKey || slot === undefined) return;
-    const entry = typeof slot === "number" ? (this.lines as Lines).entry(slot) : slot;
+    const entry = this.taken(byKey?.get(key));
+    if (!byKey || !entry) return;
     byKey.delete(key);
-    if (typeof slot === "number") this.released();
     this.count--;
     this._revision++;
     this.emit(at !== undefined ? { kind: "del", entry, at } : { kind: "del", entry });
