@@ -4,13 +4,13 @@
  * partial index.
  */
 import { rmSync } from "node:fs";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { MemoryBank } from "../../src/service/bank.js";
 import { deleteOperation } from "../../src/service/operations/delete.js";
 import type { QueryInput } from "../../src/service/operations/query.js";
 import { removeProject, tempProject } from "../helpers.js";
+import { notes, savedIndexOf, WORDS } from "../service/notes.js";
 
 const dirs: string[] = [];
 const banks: MemoryBank[] = [];
@@ -19,7 +19,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) removeProject(d);
 });
 
-const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
 const N = 20_000;
 
 async function open(dir: string): Promise<MemoryBank> {
@@ -30,7 +29,7 @@ async function open(dir: string): Promise<MemoryBank> {
 
 /** Forgets the index a bank saved beside the store, so that the next open builds it. */
 function withoutSavedIndex(dir: string): string {
-  rmSync(path.join(dir, "memory", "claude-flow-data.index"), { force: true });
+  rmSync(savedIndexOf(dir), { force: true });
   return dir;
 }
 
@@ -39,13 +38,7 @@ async function project(): Promise<string> {
   const dir = tempProject();
   dirs.push(dir);
   const bank = await open(dir);
-  await bank.batchStore({
-    entries: Array.from({ length: N }, (_, i) => ({
-      key: `note-${i}`,
-      value: `${WORDS[i % 10]} ${WORDS[(i * 7) % 10]} item${i % 97}`,
-      tags: [WORDS[i % 3] as string],
-    })),
-  });
+  await bank.batchStore({ entries: notes(N) });
   await bank.close();
   banks.splice(banks.indexOf(bank), 1);
   return withoutSavedIndex(dir);

@@ -14,6 +14,7 @@ import { MemoryBank } from "../../src/service/bank.js";
 import { deleteOperation } from "../../src/service/operations/delete.js";
 import type { QueryInput } from "../../src/service/operations/query.js";
 import { tempProjects } from "../helpers.js";
+import { notes, savedIndexOf } from "./notes.js";
 
 const project = tempProjects();
 const banks: MemoryBank[] = [];
@@ -21,7 +22,6 @@ afterEach(async () => {
   for (const b of banks.splice(0)) await b.close().catch(() => {});
 });
 
-const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
 const N = 3000;
 const QUERIES: QueryInput[] = [
   { query: "alpha bravo", limit: 20 },
@@ -30,8 +30,6 @@ const QUERIES: QueryInput[] = [
   { query: "hotel", tags: ["charlie"], limit: 15 },
   { query: "julet", limit: 5 },
 ];
-
-const segmentOf = (dir: string) => path.join(dir, "memory", "claude-flow-data.index");
 
 async function open(dir: string, logs: string[] = [], readOnly = false): Promise<MemoryBank> {
   const bank = await MemoryBank.open(loadConfig({ cwd: dir, env: {} }), {
@@ -51,13 +49,7 @@ async function close(bank: MemoryBank): Promise<void> {
 async function used(config?: unknown): Promise<string> {
   const dir = project(config);
   const bank = await open(dir);
-  await bank.batchStore({
-    entries: Array.from({ length: N }, (_, i) => ({
-      key: `note-${i}`,
-      value: `${WORDS[i % 10]} ${WORDS[(i * 7) % 10]} item${i % 97}`,
-      tags: [WORDS[i % 3] as string],
-    })),
-  });
+  await bank.batchStore({ entries: notes(N) });
   await bank.indexReady();
   await close(bank);
   return dir;
@@ -68,7 +60,7 @@ const answers = async (bank: MemoryBank) =>
 
 /** What a bank that builds its index from the entries answers (the saved index set aside meanwhile). */
 async function built(dir: string) {
-  const file = segmentOf(dir);
+  const file = savedIndexOf(dir);
   const aside = `${file}.aside`;
   copyFileSync(file, aside);
   rmSync(file);
@@ -84,7 +76,7 @@ async function built(dir: string) {
 describe("the saved search index", () => {
   it("is saved beside the store (0600) and loaded by the next open instead of a build, answering alike", async () => {
     const dir = await used();
-    expect(statSync(segmentOf(dir)).mode & 0o777).toBe(0o600);
+    expect(statSync(savedIndexOf(dir)).mode & 0o777).toBe(0o600);
     const logs: string[] = [];
     const bank = await open(dir, logs);
     expect(bank.indexBuilding).toBe(false);
@@ -120,7 +112,7 @@ describe("the saved search index", () => {
   it("skips what the journal replays up to its checkpoint, and is saved again at close once the journal has grown past a megabyte", async () => {
     const dir = await used();
     const metaOf = () =>
-      decodeSegment(readFileSync(segmentOf(dir))).meta as { checkpoint: { logBytes: number } };
+      decodeSegment(readFileSync(savedIndexOf(dir))).meta as { checkpoint: { logBytes: number } };
     expect(metaOf().checkpoint.logBytes).toBe(0);
     const small = await open(dir);
     for (const key of ["x1", "x2", "x3"]) await small.storeEntry({ key, value: "brand new words" });
@@ -153,9 +145,9 @@ describe("the saved search index", () => {
 
   it("a damaged one is said on the log and not used; the index is built and saved sound again", async () => {
     const dir = await used();
-    const bytes = readFileSync(segmentOf(dir));
+    const bytes = readFileSync(savedIndexOf(dir));
     bytes[Math.floor(bytes.length / 2)] ^= 0x20;
-    writeFileSync(segmentOf(dir), bytes);
+    writeFileSync(savedIndexOf(dir), bytes);
     const logs: string[] = [];
     const bank = await open(dir, logs);
     expect(logs.join("\n")).toMatch(
@@ -164,18 +156,18 @@ describe("the saved search index", () => {
     expect(bank.indexBuilding).toBe(true);
     const got = await answers(bank);
     await close(bank);
-    expect(() => decodeSegment(readFileSync(segmentOf(dir)))).not.toThrow();
+    expect(() => decodeSegment(readFileSync(savedIndexOf(dir)))).not.toThrow();
     expect(got).toEqual(await built(dir));
   });
 
   it("one made at another snapshot (the store was compacted since, or restored) is not used", async () => {
     const dir = await used();
-    const old = readFileSync(segmentOf(dir));
+    const old = readFileSync(savedIndexOf(dir));
     const bank = await open(dir);
     await bank.storeEntry({ key: "fresh", value: "brand new words" });
     await bank.compact("test");
     await close(bank);
-    writeFileSync(segmentOf(dir), old);
+    writeFileSync(savedIndexOf(dir), old);
     const logs: string[] = [];
     const next = await open(dir, logs);
     expect(logs.join("\n")).toMatch(/was not used: the store has moved on/);
@@ -198,11 +190,11 @@ describe("the saved search index", () => {
     const dir = await used();
     const bank = await open(dir);
     await bank.storeEntry({ key: "fresh", value: "brand new words" });
-    const before = decodeSegment(readFileSync(segmentOf(dir))).meta as { checkpoint: { base: string } };
+    const before = decodeSegment(readFileSync(savedIndexOf(dir))).meta as { checkpoint: { base: string } };
     await bank.compact("test");
     await bank.query({ query: "fresh" }); // a search notices the new generation and saves soon after
     await close(bank);
-    const after = decodeSegment(readFileSync(segmentOf(dir))).meta as { checkpoint: { base: string } };
+    const after = decodeSegment(readFileSync(savedIndexOf(dir))).meta as { checkpoint: { base: string } };
     expect(after.checkpoint.base).not.toBe(before.checkpoint.base);
 
     const fresh = project();
@@ -210,10 +202,10 @@ describe("the saved search index", () => {
     await writer.storeEntry({ key: "k", value: "v" });
     await writer.compact("test");
     await close(writer);
-    rmSync(segmentOf(fresh), { force: true });
+    rmSync(savedIndexOf(fresh), { force: true });
     const reader = await open(fresh, [], true);
     await reader.query({ query: "v" });
     await close(reader);
-    expect(() => statSync(segmentOf(fresh))).toThrow(/ENOENT/);
+    expect(() => statSync(savedIndexOf(fresh))).toThrow(/ENOENT/);
   });
 });
