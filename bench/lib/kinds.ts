@@ -10,7 +10,15 @@ import { loadConfig } from "../../src/config/config.js";
 import { JsonStore } from "../../src/store/json/json-store.js";
 import { PEER_DB, SqliteStore } from "../peers/sqlite-store.js";
 import type { Workspace } from "./preload.js";
-import { OUR_CLI, ROOT, type Running, startOurs, startSqlitePeer, waitForExit } from "./servers.js";
+import {
+  IN_PROCESS,
+  OUR_CLI,
+  ROOT,
+  type Running,
+  startOurs,
+  startSqlitePeer,
+  waitForExit,
+} from "./servers.js";
 
 export interface ServerKind {
   /** Short name for logs and the --kinds option. */
@@ -42,8 +50,6 @@ export interface ServerKind {
   count(dir: string, namespace: string): Promise<number>;
 }
 
-/** Each process opens the store itself (memory.server.shared off). */
-const ALONE = { MEMORY_BANK_SHARED: "0" };
 const SHARED = { MEMORY_BANK_SHARED: "1" };
 
 /**
@@ -63,9 +69,9 @@ export const THIS_PROJECT: ServerKind = {
   label: "this project, in-process",
   describe:
     "every session runs its own `memory-bank serve` that opens the store itself (MEMORY_BANK_SHARED=0, the mode before the bank server): it loads the whole store and the search index saved beside it before it answers a ranked query (the preload's first session built and saved that index)",
-  prepare: (ws, name, n) => used(ws, name, n, ALONE),
-  start: (dir, timeoutMs) => startOurs(dir, timeoutMs, ALONE),
-  oneShotGet: { describe: "`memory-bank get KEY`", args: (key) => [OUR_CLI, "get", key], env: ALONE },
+  prepare: (ws, name, n) => used(ws, name, n, IN_PROCESS),
+  start: (dir, timeoutMs) => startOurs(dir, timeoutMs, IN_PROCESS),
+  oneShotGet: { describe: "`memory-bank get KEY`", args: (key) => [OUR_CLI, "get", key], env: IN_PROCESS },
   writerChild: "writer",
   writerArgs: { waitIndex: true },
   count: async (dir, namespace) => {

@@ -84,6 +84,13 @@ export async function startServer(
   };
 }
 
+/**
+ * `serve` opening the store in its own process (no bank server): what sections measuring one
+ * server process's start-up and memory start, so that the pid they read is the one holding the
+ * store and not a relay to it (section 5 measures the shared bank server).
+ */
+export const IN_PROCESS = { MEMORY_BANK_SHARED: "0" };
+
 export function startOurs(
   projectDir: string,
   timeoutMs = 120_000,

@@ -5,7 +5,7 @@
 import { Queries } from "../lib/corpus.js";
 import type { Workspace } from "../lib/preload.js";
 import type { Section, Series } from "../lib/report.js";
-import { type Running, rssOf, startOurs, startPeer } from "../lib/servers.js";
+import { IN_PROCESS, type Running, rssOf, startOurs, startPeer } from "../lib/servers.js";
 import { bytes, count, ms, ratio, type Summary, sample, settle } from "../lib/stats.js";
 
 export interface PeerPlan {
@@ -66,7 +66,7 @@ async function measure(who: "peer" | "ours", ws: Workspace, n: number, samples: 
   const s =
     who === "peer"
       ? await startPeer(await ws.peer(`peer-${n}`, n))
-      : await startOurs(await ws.ours(`ours-peer-${n}`, n));
+      : await startOurs(await ws.ours(`ours-peer-${n}`, n), 120_000, IN_PROCESS);
   try {
     const rss = rssOf(s.pid)?.rss ?? Number.NaN;
     await settle();

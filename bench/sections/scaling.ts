@@ -7,7 +7,7 @@ import { runChild } from "../lib/children.js";
 import { Queries } from "../lib/corpus.js";
 import { storeFiles, type Workspace } from "../lib/preload.js";
 import type { Section, Series } from "../lib/report.js";
-import { rssOf, startOurs } from "../lib/servers.js";
+import { IN_PROCESS, rssOf, startOurs } from "../lib/servers.js";
 import { bytes, count, ms, type Summary, sample, settle } from "../lib/stats.js";
 
 export interface ScalingPlan {
@@ -49,7 +49,7 @@ const pp = (s: Summary) => `${ms(s.p50)} / ${ms(s.p95)}`;
 
 async function overStdio(ws: Workspace, n: number, samples: number): Promise<Stdio> {
   const dir = await ws.ours(`scale-${n}`, n);
-  const s = await startOurs(dir, 300_000);
+  const s = await startOurs(dir, 300_000, IN_PROCESS);
   try {
     const rss = rssOf(s.pid)?.rss ?? Number.NaN;
     const q = new Queries(n, 0xface + n);
